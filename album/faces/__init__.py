@@ -1,0 +1,1 @@
+"""Face pipeline: detector -> landmarks -> aligner -> embedder."""
