@@ -1,0 +1,1 @@
+"""Storage: the SQLite library (schema, migrations, sessions) and the `Library` front door."""

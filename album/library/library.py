@@ -1,0 +1,116 @@
+"""`Library`: the one front door to a photo library, used by the CLI, the GUI and scripts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from album.library.db import LibraryError, create_library_engine, session_factory
+from album.library.schema import Face, Model, Person, Photo, Root
+
+ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
+
+
+def now() -> datetime:
+    """Naive UTC timestamp, the form every DATETIME column holds."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def default_library_path() -> Path:
+    """`$FACE_ALBUM_LIBRARY`, else `library.db` in the platform's user data directory."""
+    env = os.environ.get(ENV_LIBRARY)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("face-album", appauthor=False)) / "library.db"
+
+
+class Library:
+    """A library database plus the folder beside it for caches (`<name>.data/`).
+
+    Sessions: `with lib.session() as s, s.begin(): ...` — one per user action or batch; pass ids,
+    not ORM objects, across threads.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path).expanduser().resolve() if path else default_library_path()
+        self.engine = create_library_engine(self.path)
+        self._sessions = session_factory(self.engine)
+        self.data_dir = self.path.with_name(self.path.name + ".data")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def session(self) -> Session:
+        return self._sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- roots ------------------------------------------------------------------------------
+    def add_root(self, folder: str | Path) -> int:
+        """Register a photo folder (idempotent); returns its id. The folder is never written."""
+        folder = Path(folder).expanduser().resolve()
+        if not folder.is_dir():
+            raise LibraryError(f"not a folder: {folder}")
+        with self.transaction() as s:
+            root = s.scalar(select(Root).where(Root.path == str(folder)))
+            if root is None:
+                root = Root(path=str(folder), added_at=now())
+                s.add(root)
+                s.flush()
+            return root.id
+
+    def roots(self) -> list[tuple[int, Path]]:
+        with self.session() as s:
+            return [(r.id, Path(r.path)) for r in s.scalars(select(Root).order_by(Root.id))]
+
+    def photo_path(self, photo_id: int) -> Path:
+        with self.session() as s:
+            photo = s.get(Photo, photo_id)
+            if photo is None:
+                raise LibraryError(f"no photo {photo_id}")
+            return Path(s.get(Root, photo.root_id).path) / photo.relpath
+
+    # -- models -----------------------------------------------------------------------------
+    def active_model_id(self) -> int | None:
+        with self.session() as s:
+            return s.scalar(select(Model.id).where(Model.active))
+
+    # -- summaries --------------------------------------------------------------------------
+    def stats(self) -> dict:
+        with self.session() as s:
+            by_status = dict(
+                s.execute(select(Photo.status, func.count()).group_by(Photo.status)).all()
+            )
+            return {
+                "library": str(self.path),
+                "roots": [str(p) for _, p in self.roots()],
+                "photos": sum(by_status.values()),
+                "photos_by_status": {str(k): v for k, v in by_status.items()},
+                "faces": s.scalar(select(func.count()).select_from(Face)),
+                "people": s.scalar(select(func.count()).select_from(Person)),
+                "named_people": s.scalar(
+                    select(func.count()).select_from(Person).where(Person.name.is_not(None))
+                ),
+                "models": s.scalar(select(func.count()).select_from(Model)),
+                "db_bytes": _db_bytes(self.path),
+            }
+
+
+def _db_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())

@@ -1,0 +1,161 @@
+"""Named, ordered schema migrations, recorded in the `schema_migrations` table.
+
+A new library and an old one take the same path: every migration not yet recorded runs, in order,
+each in its own transaction. `PRAGMA user_version` mirrors the count for outside tools.
+Never edit a migration that has shipped; add a new one. `tests/test_migrations.py` checks that the
+migrated schema equals the ORM's (`album.library.schema`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, text
+
+V1_TABLES = """
+CREATE TABLE roots (
+    id INTEGER NOT NULL PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    added_at DATETIME NOT NULL
+);
+CREATE TABLE scan_runs (
+    id INTEGER NOT NULL PRIMARY KEY,
+    started_at DATETIME NOT NULL,
+    finished_at DATETIME,
+    status VARCHAR(16) NOT NULL,
+    counts JSON NOT NULL
+);
+CREATE TABLE models (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    backbone VARCHAR(64) NOT NULL,
+    spec JSON NOT NULL,
+    weights_path TEXT,
+    weights_sha256 VARCHAR(64),
+    parent_id INTEGER REFERENCES models (id),
+    active BOOLEAN NOT NULL,
+    created_at DATETIME NOT NULL,
+    report JSON
+);
+CREATE TABLE photos (
+    id INTEGER NOT NULL PRIMARY KEY,
+    root_id INTEGER NOT NULL REFERENCES roots (id),
+    relpath TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash VARCHAR(64),
+    width INTEGER,
+    height INTEGER,
+    taken_at DATETIME,
+    status VARCHAR(16) NOT NULL,
+    error TEXT,
+    scan_run_id INTEGER REFERENCES scan_runs (id),
+    UNIQUE (root_id, relpath)
+);
+CREATE INDEX ix_photos_content_hash ON photos (content_hash);
+CREATE TABLE people (
+    id INTEGER NOT NULL PRIMARY KEY,
+    name TEXT,
+    hidden BOOLEAN NOT NULL,
+    cover_face_id INTEGER REFERENCES faces (id) ON DELETE SET NULL,
+    created_at DATETIME NOT NULL
+);
+CREATE TABLE faces (
+    id INTEGER NOT NULL PRIMARY KEY,
+    photo_id INTEGER NOT NULL REFERENCES photos (id),
+    "left" DOUBLE NOT NULL,
+    top DOUBLE NOT NULL,
+    "right" DOUBLE NOT NULL,
+    bottom DOUBLE NOT NULL,
+    landmarks BLOB NOT NULL,
+    score DOUBLE NOT NULL,
+    person_id INTEGER REFERENCES people (id) ON DELETE SET NULL,
+    decision VARCHAR(16) NOT NULL
+);
+CREATE INDEX ix_faces_photo ON faces (photo_id);
+CREATE INDEX ix_faces_person ON faces (person_id);
+CREATE TABLE face_chips (
+    face_id INTEGER NOT NULL PRIMARY KEY REFERENCES faces (id) ON DELETE CASCADE,
+    alignment VARCHAR(32) NOT NULL,
+    size INTEGER NOT NULL,
+    image BLOB NOT NULL
+);
+CREATE TABLE embeddings (
+    face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+    model_id INTEGER NOT NULL REFERENCES models (id),
+    vector BLOB NOT NULL,
+    PRIMARY KEY (face_id, model_id)
+);
+"""
+
+V2_DECISIONS = """
+CREATE TABLE face_rejections (
+    face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+    person_id INTEGER NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    created_at DATETIME NOT NULL,
+    PRIMARY KEY (face_id, person_id)
+);
+CREATE TABLE edits (
+    id INTEGER NOT NULL PRIMARY KEY,
+    created_at DATETIME NOT NULL,
+    action VARCHAR(32) NOT NULL,
+    payload JSON NOT NULL,
+    undone BOOLEAN NOT NULL
+);
+CREATE TABLE settings (
+    "key" VARCHAR(64) NOT NULL PRIMARY KEY,
+    value JSON NOT NULL
+);
+ALTER TABLE faces ADD COLUMN quality DOUBLE NOT NULL DEFAULT 0;
+UPDATE faces SET quality = min("right" - "left", bottom - top);
+"""
+
+
+def _run_script(script: str) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                conn.execute(text(statement))
+
+    return apply
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_initial", _run_script(V1_TABLES)),
+    ("0002_decisions_settings_quality", _run_script(V2_DECISIONS)),
+]
+
+
+def applied_migrations(conn: Connection) -> list[str]:
+    conn.execute(
+        text(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name TEXT NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"
+        )
+    )
+    return [row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))]
+
+
+def migrate(conn: Connection, upto: str | None = None) -> list[str]:
+    """Apply pending migrations (all, or up to and including `upto`); return their names.
+
+    The caller passes a connection with no transaction open; each migration commits on its own,
+    so a kill mid-upgrade leaves the database at the last completed migration.
+    """
+    done = set(applied_migrations(conn))
+    conn.commit()
+    ran = []
+    for name, apply in MIGRATIONS:
+        if name not in done:
+            with conn.begin():
+                apply(conn)
+                conn.execute(
+                    text("INSERT INTO schema_migrations VALUES (:n, :t)"),
+                    {"n": name, "t": datetime.now(UTC).replace(tzinfo=None)},
+                )
+                conn.exec_driver_sql(f"PRAGMA user_version = {len(done) + len(ran) + 1}")
+            ran.append(name)
+        if name == upto:
+            break
+    return ran
