@@ -1,0 +1,5 @@
+import sys
+
+from album.cli.main import main
+
+sys.exit(main())
