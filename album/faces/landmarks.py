@@ -1,0 +1,329 @@
+"""dlib's 5-point landmark regressor, read from its `.dat` and run in numpy without dlib.
+
+The model (`shape_predictor_5_face_landmarks.dat`, CC0) is a cascade of 15 levels of 500
+regression trees (Kazemi & Sullivan 2014). Each level samples 800 grey pixels placed relative to
+the current shape estimate, walks every tree on pixel differences and adds the leaves to the
+shape. This port reproduces `dlib.shape_predictor` bit for bit (dlib's
+`image_processing/shape_predictor.h` is the specification) and runs all faces of an image and
+all trees of a level as array operations.
+
+Box convention: a box is (left, top, right, bottom) exactly as dlib's `rectangle` holds it, i.e.
+right/bottom INCLUSIVE; a box from `dlib.rectangle(l, t, r, b)` is passed as (l, t, r, b). dlib
+maps the shape's unit square onto tl=(left, top) .. br=(right, bottom), so the box is used as
+given (no +1). A detector reporting exclusive right/bottom (e.g. x + w) must subtract 1 to get
+dlib's landmarks. Non-integer boxes work too; dlib itself only sees integer rectangles.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from album.faces.model_files import LANDMARKS_5, dlib_model_path
+from training.dlib_format import DlibFormatError
+
+CACHE_LAYOUT = 1  # bump when the cached arrays change meaning
+
+
+@dataclass(frozen=True)
+class ShapePredictorArrays:
+    """The parsed model. L levels, T trees per level, S splits per tree, P pixels per level."""
+
+    initial_shape: np.ndarray  # (2K,) float32: x0, y0, x1, y1, ... in box-normalized units
+    split_idx1: np.ndarray  # (L, T, S) int32: feature pixel indices
+    split_idx2: np.ndarray  # (L, T, S) int32
+    split_thresh: np.ndarray  # (L, T, S) float32
+    leaves: np.ndarray  # (L, T, S + 1, 2K) float32: shape updates
+    anchor_idx: np.ndarray  # (L, P) int32: shape point each feature pixel hangs off
+    deltas: np.ndarray  # (L, P, 2) float32: offset from that point in initial-shape units
+
+
+# --- reading the file ---------------------------------------------------------------------
+
+
+def _integer_starts(buf: np.ndarray) -> np.ndarray:
+    """Offsets of every integer in a file that is one run of dlib integers.
+
+    Each integer is a control byte (low nibble = byte count) and that many bytes, so where one
+    ends the next begins. Following that chain one step at a time is a Python loop over ~3 M
+    integers; instead we follow it by pointer doubling over the plausible control bytes.
+    """
+    n = len(buf)
+    size = (buf & 0x0F).astype(np.int32)
+    plausible = ((buf & 0x70) == 0) & (size >= 1) & (size <= 8)
+    candidates = np.flatnonzero(plausible).astype(np.int32)
+    if n == 0 or not plausible[0]:
+        raise DlibFormatError("not a dlib shape predictor file")
+    rank = np.cumsum(np.append(plausible, False), dtype=np.int32) - 1
+    after = candidates + size[candidates] + 1
+    end = len(candidates)
+    jump = np.where(np.append(plausible, False)[after], rank[after], end).astype(np.int32)
+    jump = np.append(jump, np.int32(end))
+    chain = np.zeros(1, np.int32)
+    while True:  # chain holds the steps 0 .. 2^k - 1; jump moves 2^k steps
+        ahead = jump[chain]
+        ahead = ahead[ahead < end]
+        chain = np.concatenate([chain, ahead])
+        if len(ahead) < len(chain) - len(ahead):
+            break
+        jump = jump[jump]
+    starts = candidates[chain]
+    if starts[-1] + size[starts[-1]] + 1 != n:
+        raise DlibFormatError("the integers do not run to the end of the file")
+    return starts
+
+
+def _decode_integers(buf: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    control = buf[starts]
+    size = (control & 0x0F).astype(np.int64)
+    padded = np.concatenate([buf, np.zeros(8, np.uint8)])
+    value = np.zeros(len(starts), np.uint64)
+    for k in range(8):
+        byte = padded[starts + 1 + k].astype(np.uint64) << np.uint64(8 * k)
+        value |= np.where(k < size, byte, np.uint64(0))
+    signed = value.astype(np.int64)
+    return np.where(control & 0x80, -signed, signed)
+
+
+def _floats(pairs: np.ndarray) -> np.ndarray:
+    """dlib floats: (mantissa, exponent) integer pairs on the last axis -> float32."""
+    mantissa, exponent = pairs[..., 0].astype(np.float64), pairs[..., 1]
+    finite = exponent < 32000
+    value = np.ldexp(mantissa, np.where(finite, exponent, 0).astype(np.int32))
+    special = np.select([exponent == 32000, exponent == 32001], [np.inf, -np.inf], np.nan)
+    return np.where(finite, value, special).astype(np.float32)
+
+
+class _Cursor:
+    """Walks the decoded integer stream in the order dlib serialized it."""
+
+    def __init__(self, ints: np.ndarray) -> None:
+        self.ints, self.pos = ints, 0
+
+    def take(self, count: int) -> np.ndarray:
+        if self.pos + count > len(self.ints):
+            raise DlibFormatError("shape predictor file ends early")
+        chunk = self.ints[self.pos : self.pos + count]
+        self.pos += count
+        return chunk
+
+    def one(self) -> int:
+        return int(self.take(1)[0])
+
+    def expect(self, values: np.ndarray, expected: int, what: str) -> None:
+        if np.any(values != expected):
+            raise DlibFormatError(f"{what}: expected {expected}, found {np.unique(values)}")
+
+
+def _read_forests(cur: _Cursor, dim: int) -> tuple[np.ndarray, ...]:
+    """All trees at once: every tree has the same split and leaf counts, which we verify."""
+    levels = cur.one()
+    per_level, idx1, idx2, thresh, leaves = [], [], [], [], []
+    for _ in range(levels):
+        trees = cur.one()
+        splits = int(cur.ints[cur.pos])
+        width = 1 + 4 * splits + 1 + (splits + 1) * (2 + 2 * dim)
+        block = cur.take(trees * width).reshape(trees, width)
+        cur.expect(block[:, 0], splits, "splits per tree")
+        cur.expect(block[:, 1 + 4 * splits], splits + 1, "leaves per tree")
+        split = block[:, 1 : 1 + 4 * splits].reshape(trees, splits, 4)
+        leaf = block[:, 2 + 4 * splits :].reshape(trees, splits + 1, 2 + 2 * dim)
+        cur.expect(np.abs(leaf[..., 0]), dim, "leaf rows")
+        cur.expect(np.abs(leaf[..., 1]), 1, "leaf columns")
+        per_level.append((trees, splits))
+        idx1.append(split[..., 0])
+        idx2.append(split[..., 1])
+        thresh.append(_floats(split[..., 2:4]))
+        leaves.append(_floats(leaf[..., 2:].reshape(trees, splits + 1, dim, 2)))
+    if len(set(per_level)) > 1 or (per_level[0][1] + 1) & per_level[0][1]:
+        raise DlibFormatError(f"uneven or incomplete trees: {sorted(set(per_level))}")
+    return tuple(np.stack(a) for a in (idx1, idx2, thresh, leaves))
+
+
+def _read_pixels(cur: _Cursor, levels: int) -> tuple[np.ndarray, np.ndarray]:
+    cur.expect(np.array([cur.one()]), levels, "anchor levels")
+    anchors = []
+    for _ in range(levels):
+        anchors.append(cur.take(cur.one()))
+    cur.expect(np.array([cur.one()]), levels, "delta levels")
+    deltas = []
+    for _ in range(levels):
+        deltas.append(_floats(cur.take(4 * cur.one()).reshape(-1, 2, 2)))
+    return np.stack(anchors).astype(np.int32), np.stack(deltas)
+
+
+def parse_shape_predictor(data: bytes) -> ShapePredictorArrays:
+    """Parse a dlib `shape_predictor` (serialization version 1) into arrays."""
+    buf = np.frombuffer(data, np.uint8)
+    cur = _Cursor(_decode_integers(buf, _integer_starts(buf)))
+    cur.expect(np.array([cur.one()]), 1, "shape_predictor version")
+    rows, cols = abs(cur.one()), abs(cur.one())
+    initial = _floats(cur.take(2 * rows * cols).reshape(-1, 2))
+    idx1, idx2, thresh, leaves = _read_forests(cur, rows * cols)
+    anchor_idx, deltas = _read_pixels(cur, len(idx1))
+    if cur.pos != len(cur.ints):
+        raise DlibFormatError("trailing data after the shape predictor")
+    features = anchor_idx.shape[1]
+    if max(idx1.max(), idx2.max()) >= features or anchor_idx.max() >= rows * cols // 2:
+        raise DlibFormatError("index out of range in the shape predictor")
+    return ShapePredictorArrays(
+        initial, idx1.astype(np.int32), idx2.astype(np.int32), thresh, leaves, anchor_idx, deltas
+    )
+
+
+# --- caching -------------------------------------------------------------------------------
+
+_LOADED: dict[tuple[str, int, int], ShapePredictorArrays] = {}
+
+
+def load_shape_predictor(
+    path: str | Path | None = None, cache_dir: str | Path | None = None
+) -> ShapePredictorArrays:
+    """Parsed arrays for a `.dat`, from this process's cache, then `cache_dir`, then the file.
+
+    Entries are keyed by the file's resolved path, size and mtime, so a replaced file is
+    re-parsed. The disk cache is a plain `.npz` (no pickles); it is written atomically.
+    """
+    path = Path(path) if path is not None else dlib_model_path(LANDMARKS_5)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _LOADED:
+        return _LOADED[key]
+    cached = None
+    if cache_dir is not None:
+        cached = (
+            Path(cache_dir) / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{CACHE_LAYOUT}.npz"
+        )
+    if cached is not None and cached.is_file():
+        with np.load(cached, allow_pickle=False) as npz:
+            arrays = ShapePredictorArrays(
+                **{f.name: npz[f.name] for f in fields(ShapePredictorArrays)}
+            )
+    else:
+        arrays = parse_shape_predictor(path.read_bytes())
+        if cached is not None:
+            _write_npz(cached, arrays)
+    _LOADED[key] = arrays
+    return arrays
+
+
+def _write_npz(target: Path, arrays: ShapePredictorArrays) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(partial, "wb") as handle:
+        np.savez(handle, **{f.name: getattr(arrays, f.name) for f in fields(arrays)})
+    os.replace(partial, target)
+
+
+# --- prediction ----------------------------------------------------------------------------
+
+
+def _similarity_2x2(reference: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    """The 2x2 part of the least-squares similarity reference -> each shape, as float32.
+
+    dlib solves it with Umeyama's SVD in double; in 2-D the optimum (a proper rotation times a
+    scale) has the closed form [[p, -q], [q, p]] / var(reference) used here, same to ~1e-16.
+    reference (K, 2) float32, shapes (N, K, 2) float32 -> (N, 2, 2) float32.
+    """
+    src = reference.astype(np.float64)
+    dst = shapes.astype(np.float64)
+    count = src.shape[0]
+    src_c = src - sum(src[i] for i in range(count)) / count
+    dst_c = dst - sum(dst[:, i] for i in range(count))[:, None] / count
+    sigma = sum(src_c[i] @ src_c[i] for i in range(count)) / count
+    cov = sum(dst_c[:, i, :, None] * src_c[i][None, None, :] for i in range(count)) / count
+    p = (cov[:, 0, 0] + cov[:, 1, 1]) / sigma
+    q = (cov[:, 1, 0] - cov[:, 0, 1]) / sigma
+    return np.stack([np.stack([p, -q], -1), np.stack([q, p], -1)], 1).astype(np.float32)
+
+
+class ShapePredictor5:
+    """`LandmarkPredictor` for dlib's 5-point model; outputs match `dlib.shape_predictor`.
+
+    predict(image, boxes): image (H, W, 3) RGB uint8; boxes (N, 4) (left, top, right, bottom)
+    in dlib's inclusive convention (see the module docstring). Returns (N, 5, 2) float32 in
+    dlib's point order (0, 1: outer/inner corner of the eye on the image's right; 2, 3: outer/
+    inner corner of the other eye; 4: under the nose). Points are rounded to whole pixels as
+    dlib returns them, unless `subpixel=True`, which keeps the regressor's fractional output.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        cache_dir: str | Path | None = None,
+        subpixel: bool = False,
+    ) -> None:
+        self.model = load_shape_predictor(path, cache_dir)
+        self.subpixel = subpixel
+        levels, trees, splits = self.model.split_idx1.shape
+        self._depth = int(splits + 1).bit_length() - 1
+        tree_base = (np.arange(trees, dtype=np.int64) * splits)[None, :]
+        self._tree_base, self._leaf_base = tree_base, tree_base // splits * (splits + 1)
+
+    def predict(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(
+                f"expected an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}"
+            )
+        boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+        model = self.model
+        shape = np.tile(model.initial_shape, (len(boxes), 1))
+        for level in range(len(model.split_idx1)):
+            pixels = self._feature_pixels(image, boxes, shape, level)
+            leaves = self._leaf_values(pixels, level)
+            # dlib adds the trees' leaves one after another in float32: accumulate keeps that order
+            stacked = np.concatenate([shape[:, None, :], leaves], axis=1)
+            shape = np.add.accumulate(stacked, axis=1)[:, -1]
+        points = _to_image(shape.reshape(len(boxes), -1, 2), boxes)
+        if not self.subpixel:
+            points = np.floor(points + 0.5)
+        return points.astype(np.float32)
+
+    def _feature_pixels(
+        self, image: np.ndarray, boxes: np.ndarray, shape: np.ndarray, level: int
+    ) -> np.ndarray:
+        """Grey values (N, P) float32 of this level's sample pixels placed on the current shape."""
+        model = self.model
+        reference = model.initial_shape.reshape(-1, 2)
+        current = shape.reshape(len(shape), -1, 2)
+        tform = _similarity_2x2(reference, current)
+        delta = model.deltas[level]
+        anchor = current[:, model.anchor_idx[level]]  # (N, P, 2)
+        # float32 like dlib: the 2x2 times the offset, then plus the anchor point
+        moved = (
+            tform[:, None, :, 0] * delta[None, :, 0, None]
+            + tform[:, None, :, 1] * delta[None, :, 1, None]
+        )
+        xy = np.floor(_to_image(moved + anchor, boxes) + 0.5).astype(np.int64)
+        height, width = image.shape[:2]
+        x, y = xy[..., 0], xy[..., 1]
+        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+        flat = np.where(inside, y * width + x, 0)
+        rgb = image.reshape(-1, 3)[flat].astype(np.int32)
+        grey = rgb.sum(axis=-1) // 3
+        return np.where(inside, grey, 0).astype(np.float32)
+
+    def _leaf_values(self, pixels: np.ndarray, level: int) -> np.ndarray:
+        """Walk all trees of a level for all faces; returns the leaves (N, T, 2K)."""
+        model = self.model
+        idx1 = model.split_idx1[level].reshape(-1)
+        idx2 = model.split_idx2[level].reshape(-1)
+        thresh = model.split_thresh[level].reshape(-1)
+        node = np.zeros((len(pixels), idx1.size // model.split_idx1.shape[2]), np.int64)
+        for _ in range(self._depth):
+            split = self._tree_base + node
+            left = np.take_along_axis(pixels, idx1[split], 1)
+            right = np.take_along_axis(pixels, idx2[split], 1)
+            node = 2 * node + np.where(left - right > thresh[split], 1, 2)
+        leaf = self._leaf_base + node - model.split_idx1.shape[2]
+        return model.leaves[level].reshape(-1, model.leaves.shape[-1])[leaf]
+
+
+def _to_image(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Box-normalized float32 points (N, M, 2) -> image coordinates in double, as dlib maps them."""
+    origin = boxes[:, None, :2]
+    size = (boxes[:, 2:] - boxes[:, :2])[:, None, :]
+    return points.astype(np.float64) * size + origin
