@@ -84,26 +84,26 @@ def insightface_set(tmp_path: Path, labels: list[int], with_idx: bool = True) ->
 def test_rec_dataset_round_trip(tmp_path, with_idx):
     labels = [0, 0, 1, 2, 2, 2]
     dataset = RecDataset(insightface_set(tmp_path, labels, with_idx))
-    assert len(dataset) == 6 and dataset.num_classes == 3
+    assert len(dataset) == 6 and dataset.num_classes == 3 and dataset.classes == [0, 1, 2]
     for i, label in enumerate(labels):
         image, got = dataset[i]
-        assert got == label and image.dtype == np.uint8
-        np.testing.assert_array_equal(image, chip(10 * i))
-    np.testing.assert_array_equal(dataset.labels(), labels)
+        assert got == label and image.dtype == torch.uint8
+        np.testing.assert_array_equal(image.permute(1, 2, 0).numpy(), chip(10 * i))
+    np.testing.assert_array_equal(dataset.labels, labels)
 
 
 def test_rec_dataset_feeds_a_dataloader(tmp_path):
     dataset = RecDataset(insightface_set(tmp_path, [0, 1, 1, 0]))
     images, labels = next(iter(torch.utils.data.DataLoader(dataset, batch_size=4)))
-    assert images.shape == (4, 16, 16, 3) and images.dtype == torch.uint8
+    assert images.shape == (4, 3, 16, 16) and images.dtype == torch.uint8
     assert labels.tolist() == [0, 1, 1, 0]
 
 
 def test_rec_without_header_record_uses_every_key(tmp_path):
     payloads = [pack_header(3.0, png(chip(3))), pack_header([5.0, 7.0], png(chip(5)))]
     dataset = RecDataset(write_rec(tmp_path / "plain", payloads))
-    assert dataset.num_classes is None and len(dataset) == 2
-    assert [dataset[i][1] for i in range(2)] == [3, 5]
+    assert len(dataset) == 2 and [dataset[i][1] for i in range(2)] == [3, 5]
+    assert dataset.labels.tolist() == [3, 5] and dataset.num_classes == 6
 
 
 def test_record_containing_the_magic_is_rejoined(tmp_path):

@@ -139,16 +139,31 @@ class RecordFile:
         return offsets
 
 
-class RecDataset(torch.utils.data.Dataset):
-    """An insightface `.rec/.idx` training set as (RGB uint8 chip (H, W, 3), int label) items.
+def _label_of(header: IRHeader) -> int:
+    return int(header.label if header.flag == 0 else header.label[0])
 
-    `num_classes` comes from the header record (key 0) when the set has one, as insightface's
-    sets do; otherwise it is None and `labels().max() + 1` gives it.
+
+_HEAD_SIZE = _IR_HEADER.size + 4  # the header and the first float of an array label
+
+
+def _label_in_head(head: bytes) -> int:
+    flag, label, _, _ = _IR_HEADER.unpack_from(head)
+    return int(label if flag == 0 else struct.unpack_from("<f", head, _IR_HEADER.size)[0])
+
+
+class RecDataset(torch.utils.data.Dataset):
+    """An insightface `.rec/.idx` training set, shaped like `training.data`'s datasets.
+
+    Items are (chip (3, H, W) uint8 RGB tensor, int label); `labels`, `num_classes` and
+    `classes` are there too. `num_classes` comes from the header record (key 0) when the set has
+    one, as insightface's sets do, else from the labels. `labels` reads every record's header
+    (no image decoding) on first use and is cached.
     """
 
     def __init__(self, rec_path: str | Path, idx_path: str | Path | None = None) -> None:
         self.records = RecordFile(rec_path, idx_path)
-        self.num_classes: int | None = None
+        self._num_classes: int | None = None
+        self._labels: np.ndarray | None = None
         keys = self.records.keys()
         if not keys:
             raise ValueError(f"{rec_path}: no records")
@@ -156,25 +171,34 @@ class RecDataset(torch.utils.data.Dataset):
         if keys[0] == 0 and header.flag > 0:
             first_identity, end = int(header.label[0]), int(header.label[1])
             self.image_keys = np.arange(1, first_identity)
-            self.num_classes = end - first_identity
+            self._num_classes = end - first_identity
         else:
-            self.image_keys = np.array(self.records.keys())
+            self.image_keys = np.array(keys)
 
     def __len__(self) -> int:
         return len(self.image_keys)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         header, image = unpack_record(self.records.read(int(self.image_keys[index])))
-        label = header.label if header.flag == 0 else header.label[0]
-        return decode_image(image), int(label)
+        chip = torch.from_numpy(decode_image(image)).permute(2, 0, 1)
+        return chip, _label_of(header)
 
+    @property
     def labels(self) -> np.ndarray:
-        """Every image's label, reading headers only (one pass over the index, no decoding)."""
-        labels = np.empty(len(self.image_keys), dtype=np.int64)
-        for i, key in enumerate(self.image_keys):
-            header, _ = unpack_record(self.records.head(int(key), _IR_HEADER.size + 4))
-            labels[i] = int(header.label if header.flag == 0 else header.label[0])
-        return labels
+        if self._labels is None:
+            heads = (self.records.head(int(key), _HEAD_SIZE) for key in self.image_keys)
+            self._labels = np.array([_label_in_head(head) for head in heads], dtype=np.int64)
+        return self._labels
+
+    @property
+    def num_classes(self) -> int:
+        if self._num_classes is None:
+            self._num_classes = int(self.labels.max()) + 1
+        return self._num_classes
+
+    @property
+    def classes(self) -> list[int]:
+        return list(range(self.num_classes))
 
 
 class _NoGlobalsUnpickler(pickle.Unpickler):
