@@ -43,9 +43,7 @@ def test_upgrade_from_v1_keeps_data(tmp_path):
             "INSERT INTO photos (id, root_id, relpath, size, mtime_ns, status) "
             "VALUES (1, 1, 'a.jpg', 10, 5, 'done')"
         )
-        conn.execute(
-            "INSERT INTO faces VALUES (1, 1, 10, 20, 110, 140, x'00', 0.9, NULL, 'none')"
-        )
+        conn.execute("INSERT INTO faces VALUES (1, 1, 10, 20, 110, 140, x'00', 0.9, NULL, 'none')")
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     engine = create_library_engine(path)
     with engine.connect() as conn:

@@ -256,12 +256,19 @@ class ShapePredictor5:
         cache_dir: str | Path | None = None,
         subpixel: bool = False,
     ) -> None:
-        self.model = load_shape_predictor(path, cache_dir)
+        self.model = model = load_shape_predictor(path, cache_dir)
         self.subpixel = subpixel
-        levels, trees, splits = self.model.split_idx1.shape
-        self._depth = int(splits + 1).bit_length() - 1
-        tree_base = (np.arange(trees, dtype=np.int64) * splits)[None, :]
-        self._tree_base, self._leaf_base = tree_base, tree_base // splits * (splits + 1)
+        levels, trees, splits = model.split_idx1.shape
+        self._splits = splits
+        self._depth = (splits + 1).bit_length() - 1
+        self._tree_base = (np.arange(trees, dtype=np.intp) * splits)[None, :]
+        self._idx1 = model.split_idx1.reshape(levels, -1).astype(np.intp)
+        self._idx2 = model.split_idx2.reshape(levels, -1).astype(np.intp)
+        self._thresh = model.split_thresh.reshape(levels, -1)
+        # leaf rows laid out tree-major so a gather yields (T, N, 2K) for the running sum
+        self._leaves = model.leaves.reshape(levels, -1, model.leaves.shape[-1])
+        self._leaf_base = (np.arange(trees, dtype=np.intp) * (splits + 1) - splits)[:, None]
+        self._reference = model.initial_shape.reshape(-1, 2)
 
     def predict(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -269,14 +276,15 @@ class ShapePredictor5:
                 f"expected an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}"
             )
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-        model = self.model
-        shape = np.tile(model.initial_shape, (len(boxes), 1))
-        for level in range(len(model.split_idx1)):
+        shape = np.tile(self.model.initial_shape, (len(boxes), 1))
+        if len(boxes) == 0:
+            return np.zeros((0, len(self._reference), 2), np.float32)
+        for level in range(len(self._idx1)):
             pixels = self._feature_pixels(image, boxes, shape, level)
             leaves = self._leaf_values(pixels, level)
-            # dlib adds the trees' leaves one after another in float32: accumulate keeps that order
-            stacked = np.concatenate([shape[:, None, :], leaves], axis=1)
-            shape = np.add.accumulate(stacked, axis=1)[:, -1]
+            # dlib adds the 500 leaves one after another in float32; accumulate keeps that order
+            leaves[0] += shape
+            shape = np.add.accumulate(leaves, axis=0)[-1]
         points = _to_image(shape.reshape(len(boxes), -1, 2), boxes)
         if not self.subpixel:
             points = np.floor(points + 0.5)
@@ -286,40 +294,36 @@ class ShapePredictor5:
         self, image: np.ndarray, boxes: np.ndarray, shape: np.ndarray, level: int
     ) -> np.ndarray:
         """Grey values (N, P) float32 of this level's sample pixels placed on the current shape."""
-        model = self.model
-        reference = model.initial_shape.reshape(-1, 2)
         current = shape.reshape(len(shape), -1, 2)
-        tform = _similarity_2x2(reference, current)
-        delta = model.deltas[level]
-        anchor = current[:, model.anchor_idx[level]]  # (N, P, 2)
+        tform = _similarity_2x2(self._reference, current)[:, :, :, None]  # (N, 2, 2, 1)
+        delta = self.model.deltas[level].T  # (2, P)
+        anchor = current[:, self.model.anchor_idx[level]].transpose(0, 2, 1)  # (N, 2, P)
         # float32 like dlib: the 2x2 times the offset, then plus the anchor point
-        moved = (
-            tform[:, None, :, 0] * delta[None, :, 0, None]
-            + tform[:, None, :, 1] * delta[None, :, 1, None]
-        )
-        xy = np.floor(_to_image(moved + anchor, boxes) + 0.5).astype(np.int64)
+        moved = tform[:, :, 0] * delta[0] + tform[:, :, 1] * delta[1] + anchor
+        size = (boxes[:, 2:] - boxes[:, :2])[:, :, None]
+        xy = np.floor(moved.astype(np.float64) * size + boxes[:, :2, None] + 0.5).astype(np.intp)
         height, width = image.shape[:2]
-        x, y = xy[..., 0], xy[..., 1]
-        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-        flat = np.where(inside, y * width + x, 0)
-        rgb = image.reshape(-1, 3)[flat].astype(np.int32)
-        grey = rgb.sum(axis=-1) // 3
-        return np.where(inside, grey, 0).astype(np.float32)
+        x, y = xy[:, 0], xy[:, 1]
+        inside = (x.astype(np.uintp) < width) & (y.astype(np.uintp) < height)
+        rgb = image.reshape(-1, 3)[np.where(inside, y * width + x, 0)]
+        grey = _GREY[rgb.sum(axis=-1, dtype=np.uint16)]
+        return np.where(inside, grey, np.float32(0))
 
     def _leaf_values(self, pixels: np.ndarray, level: int) -> np.ndarray:
-        """Walk all trees of a level for all faces; returns the leaves (N, T, 2K)."""
-        model = self.model
-        idx1 = model.split_idx1[level].reshape(-1)
-        idx2 = model.split_idx2[level].reshape(-1)
-        thresh = model.split_thresh[level].reshape(-1)
-        node = np.zeros((len(pixels), idx1.size // model.split_idx1.shape[2]), np.int64)
+        """Walk all trees of a level for all faces; returns the leaves (T, N, 2K)."""
+        idx1, idx2, thresh = self._idx1[level], self._idx2[level], self._thresh[level]
+        flat = pixels.ravel()
+        row = (np.arange(len(pixels), dtype=np.intp) * pixels.shape[1])[:, None]
+        node = np.zeros((len(pixels), self._tree_base.shape[1]), np.intp)
         for _ in range(self._depth):
             split = self._tree_base + node
-            left = np.take_along_axis(pixels, idx1[split], 1)
-            right = np.take_along_axis(pixels, idx2[split], 1)
-            node = 2 * node + np.where(left - right > thresh[split], 1, 2)
-        leaf = self._leaf_base + node - model.split_idx1.shape[2]
-        return model.leaves[level].reshape(-1, model.leaves.shape[-1])[leaf]
+            diff = flat[row + idx1[split]] - flat[row + idx2[split]]
+            node = 2 * node + 2 - (diff > thresh[split])
+        return self._leaves[level][self._leaf_base + node.T]
+
+
+# grey level of an RGB pixel as dlib computes it: (R + G + B) // 3, indexed by R + G + B
+_GREY = (np.arange(3 * 255 + 1) // 3).astype(np.float32)
 
 
 def _to_image(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from album.library.db import LibraryError, create_library_engine, session_factory
-from album.library.schema import Face, Model, Person, Photo, Root
+from album.library.schema import Face, Model, Person, Photo, Root, Setting
 
 ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
 
@@ -86,10 +86,60 @@ class Library:
                 raise LibraryError(f"no photo {photo_id}")
             return Path(s.get(Root, photo.root_id).path) / photo.relpath
 
+    # -- scanning ---------------------------------------------------------------------------
+    def scan(
+        self,
+        roots: list[str | Path] | None = None,
+        *,
+        progress=None,
+        on_error=None,
+        cancel=None,
+        pipeline=None,
+    ):
+        """Scan `roots` (registered first if new; default: every registered root).
+
+        Only new and changed files are processed; a cancelled or killed scan resumes on the next
+        call. `progress(ScanProgress)` and `on_error(path, message)` are called from this thread.
+        Returns a `ScanSummary`.
+        """
+        from album.faces.default import load_pipeline
+        from album.library.models import ensure_model
+        from album.scan.scanner import Scanner
+
+        root_ids = [self.add_root(r) for r in roots] if roots else None
+        selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
+        pipeline = pipeline or load_pipeline(self)
+        model_id = None
+        if pipeline.embedder is not None:
+            with self.transaction() as s:
+                model_id = ensure_model(s, pipeline.embedder.spec)
+        scanner = Scanner(
+            self, pipeline, model_id, progress=progress, on_error=on_error, cancel=cancel
+        )
+        return scanner.run(selected)
+
     # -- models -----------------------------------------------------------------------------
     def active_model_id(self) -> int | None:
         with self.session() as s:
             return s.scalar(select(Model.id).where(Model.active))
+
+    def active_model(self) -> dict | None:
+        """The active model's record as a plain dict (id, name, spec, weights_path, ...)."""
+        with self.session() as s:
+            model = s.scalar(select(Model).where(Model.active))
+            if model is None:
+                return None
+            return {c.key: getattr(model, c.key) for c in Model.__table__.columns}
+
+    # -- settings ---------------------------------------------------------------------------
+    def settings(self) -> dict:
+        """Per-library settings (min_face_size, device, thresholds overrides, ...)."""
+        with self.session() as s:
+            return {row.key: row.value["v"] for row in s.scalars(select(Setting))}
+
+    def set_setting(self, key: str, value) -> None:
+        with self.transaction() as s:
+            s.merge(Setting(key=key, value={"v": value}))
 
     # -- summaries --------------------------------------------------------------------------
     def stats(self) -> dict:

@@ -42,7 +42,6 @@ class Vector(TypeDecorator):
 
 
 class PhotoStatus(enum.StrEnum):
-    PENDING = "pending"  # seen, not processed yet (a kill left it; the next scan does it)
     DONE = "done"
     ERROR = "error"  # unreadable; `Photo.error` says why; retried when the file changes
     MISSING = "missing"  # gone from disk; its faces and decisions are kept
@@ -132,7 +131,9 @@ class FaceChip(Base):
     """The aligned crop, cached so re-embedding and retraining never re-decode photos."""
 
     __tablename__ = "face_chips"
-    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    face_id: Mapped[int] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    )
     alignment: Mapped[str] = mapped_column(String(32))
     size: Mapped[int]
     image: Mapped[bytes] = mapped_column(LargeBinary)  # PNG (lossless)
@@ -154,7 +155,9 @@ class Model(Base):
 
 class Embedding(Base):
     __tablename__ = "embeddings"
-    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
+    face_id: Mapped[int] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    )
     model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
     vector: Mapped[np.ndarray]
 
@@ -163,8 +166,12 @@ class FaceRejection(Base):
     """The user said: this face is not that person. Never proposed again."""
 
     __tablename__ = "face_rejections"
-    face_id: Mapped[int] = mapped_column(ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    face_id: Mapped[int] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
     created_at: Mapped[datetime]
 
 

@@ -1,0 +1,50 @@
+"""Building the face pipeline a library uses: the default offline models, or the library's
+active (e.g. retrained) embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from album.faces.pipeline import FacePipeline
+
+DEFAULT_MIN_FACE_SIZE = 40
+
+
+def load_pipeline(
+    lib=None, *, min_face_size: int | None = None, device: str | None = None, embed: bool = True
+) -> FacePipeline:
+    """The pipeline for `lib` (its settings and active model), or the defaults when `lib` is None."""
+    from album.faces.align import DlibChipAligner
+    from album.faces.detector import MMODDetector
+    from album.faces.landmarks import ShapePredictor5
+
+    settings = lib.settings() if lib is not None else {}
+    device = device or settings.get("device", "auto")
+    min_face = min_face_size or settings.get("min_face_size", DEFAULT_MIN_FACE_SIZE)
+    cache_dir = _cache_dir(lib)
+    embedder = load_library_embedder(lib, device=device) if embed else None
+    return FacePipeline(
+        detector=MMODDetector(min_face_size=min_face, device=device),
+        landmarks=ShapePredictor5(cache_dir=cache_dir),
+        aligner=DlibChipAligner(),
+        embedder=embedder,
+        alignment="dlib_chip",
+    )
+
+
+def load_library_embedder(lib=None, *, device: str = "auto"):
+    """The embedder of `lib`'s active model (the built-in default when it has none)."""
+    from album.faces.embedder import load_default_embedder, load_embedder
+
+    if lib is not None:
+        active = lib.active_model()
+        if active is not None and active["weights_path"]:
+            spec_path = Path(active["weights_path"]).with_suffix(".json")
+            return load_embedder(active["weights_path"], spec_path, device=device)
+    return load_default_embedder(cache_dir=_cache_dir(lib), device=device)
+
+
+def _cache_dir(lib) -> Path | None:
+    if lib is None:
+        return None
+    return lib.data_dir / "cache"

@@ -1,0 +1,80 @@
+"""Scanning in the background: `ScanController` runs `Library.scan` on its own thread.
+
+The scan reports progress from its thread; the controller forwards it to the GUI by a queued
+signal, at most ~10 times a second (plus the last report), so a fast scan cannot flood the event
+loop. Pause is cancel-and-resume-later: the next scan skips photos already done.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from album.gui.ops import user_message
+from album.library.library import Library
+
+log = logging.getLogger(__name__)
+
+MIN_INTERVAL_S = 0.1
+
+
+class _ScanThread(QThread):
+    def __init__(self, controller: ScanController, lib: Library, roots: list[Path] | None) -> None:
+        super().__init__(controller)
+        self._controller, self._lib, self._roots = controller, lib, roots
+        self.cancel = threading.Event()
+        self._last_emit = 0.0
+
+    def run(self) -> None:
+        try:
+            summary = self._lib.scan(self._roots, progress=self._progress, cancel=self.cancel)
+        except Exception as error:  # noqa: BLE001 - shown to the user as a sentence
+            log.error("scan failed:\n%s", traceback.format_exc())
+            self._controller.failed.emit(user_message(error))
+        else:
+            self._controller.finished.emit(summary, self.cancel.is_set())
+
+    def _progress(self, progress: object) -> None:
+        now = time.monotonic()
+        done = getattr(progress, "photos_done", 0) >= getattr(progress, "photos_total", 1)
+        if done or now - self._last_emit >= MIN_INTERVAL_S:
+            self._last_emit = now
+            self._controller.progress.emit(progress)
+
+
+class ScanController(QObject):
+    """Starts, pauses and stops one scan at a time; everything it says arrives by signal."""
+
+    started = Signal()
+    progress = Signal(object)  # album.scan ScanProgress
+    finished = Signal(object, bool)  # ScanSummary, stopped early (paused / cancelled)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread: _ScanThread | None = None
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def start(self, lib: Library, roots: list[Path] | None = None) -> bool:
+        """Start scanning `roots` (all of the library's folders when None); False if busy."""
+        if self.is_running():
+            return False
+        self._thread = _ScanThread(self, lib, roots)
+        self._thread.start()
+        self.started.emit()
+        return True
+
+    def stop(self) -> None:
+        """Ask the scan to stop after the photo in flight (pause and cancel both use this)."""
+        if self._thread is not None:
+            self._thread.cancel.set()
+
+    def wait(self, msecs: int = 30000) -> bool:
+        return self._thread is None or self._thread.wait(msecs)

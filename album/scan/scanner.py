@@ -1,0 +1,244 @@
+"""The scan: walk the roots, decode new and changed photos in worker threads, run the face
+pipeline in batches, and commit each batch in one transaction. Cancel stops after the batch."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sqlalchemy import select
+
+from album.faces.pipeline import FacePipeline
+from album.imaging import Decoded, ImageError, decode, supported_extensions
+from album.library.library import Library, now
+from album.library.schema import Photo, PhotoStatus, ScanRun
+from album.scan.plan import Plan, WorkItem, apply_presence, plan_root
+from album.scan.progress import ScanProgress, ScanSummary
+from album.scan.store import Failed, Outcome, Processed, Touched, store_batch
+
+PROCESS_MAX_SIDE = 3200  # photos are decoded at most this big; boxes map back to full size
+BATCH_SIZE = 16
+
+
+@dataclass
+class _Read:
+    item: WorkItem
+    content_hash: str | None = None
+    decoded: Decoded | None = None
+    error: str | None = None
+    skip: Outcome | None = None
+    seconds: float = 0.0
+
+
+class Scanner:
+    def __init__(
+        self,
+        lib: Library,
+        pipeline: FacePipeline,
+        model_id: int | None,
+        *,
+        progress: Callable[[ScanProgress], None] | None = None,
+        on_error: Callable[[str, str], None] | None = None,
+        cancel: threading.Event | None = None,
+        workers: int = 2,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.lib, self.pipeline, self.model_id = lib, pipeline, model_id
+        self.progress, self.on_error = progress, on_error
+        self.cancel = cancel or threading.Event()
+        self.workers, self.batch_size = workers, batch_size
+        self.summary = ScanSummary()
+        self.stages = {"walk": 0.0, "read+decode": 0.0, "faces": 0.0, "db": 0.0}
+        self._moved_by_hash: dict[str, int] = {}
+
+    def run(self, roots: list[tuple[int, Path]]) -> ScanSummary:
+        start = time.perf_counter()
+        self.summary.run_id = self._start_run()
+        try:
+            work = self._plan(roots)
+            self._process(work)
+        finally:
+            self.summary.seconds = time.perf_counter() - start
+            self.summary.interrupted = self.cancel.is_set()
+            self.summary.stage_seconds = dict(self.stages)
+            self._finish_run()
+        return self.summary
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def _start_run(self) -> int:
+        with self.lib.transaction() as s:
+            run = ScanRun(started_at=now(), status="running", counts={})
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def _finish_run(self) -> None:
+        with self.lib.transaction() as s:
+            run = s.get(ScanRun, self.summary.run_id)
+            run.finished_at = now()
+            run.status = "interrupted" if self.summary.interrupted else "completed"
+            run.counts = self.summary.counts()
+
+    def _error(self, path: str, message: str) -> None:
+        self.summary.errors += 1
+        self.summary.error_files.append((path, message))
+        if self.on_error:
+            self.on_error(path, message)
+
+    # -- planning ---------------------------------------------------------------------------
+    def _plan(self, roots: list[tuple[int, Path]]) -> list[WorkItem]:
+        t0 = time.perf_counter()
+        extensions = supported_extensions()
+        work: list[WorkItem] = []
+        for root_id, root in roots:
+            if not root.is_dir():
+                self._error(str(root), "folder not found (not scanned; its photos are kept)")
+                continue
+            with self.lib.transaction() as s:
+                plan: Plan = plan_root(s, root_id, root, extensions, self._error)
+                apply_presence(s, plan)
+            self.summary.photos_seen += plan.seen
+            self.summary.unchanged += plan.unchanged
+            self.summary.missing += len(plan.missing)
+            work += plan.work
+        with self.lib.session() as s:
+            rows = s.execute(
+                select(Photo.content_hash, Photo.id).where(Photo.status == PhotoStatus.MISSING)
+            )
+            self._moved_by_hash = {h: i for h, i in rows if h}
+        self.stages["walk"] += time.perf_counter() - t0
+        return work
+
+    # -- processing -------------------------------------------------------------------------
+    def _read(self, item: WorkItem) -> _Read:
+        """Worker thread: read, hash, and decode unless the hash says the work is done already."""
+        t0 = time.perf_counter()
+        result = _Read(item)
+        try:
+            data = item.path.read_bytes()
+        except OSError as error:
+            result.error = f"cannot read file ({error.strerror or error})"
+            return result
+        if not data:
+            result.error = "empty file (0 bytes)"
+            return result
+        result.content_hash = hashlib.sha256(data).hexdigest()
+        if item.old_hash == result.content_hash:
+            result.skip = Touched(item, result.content_hash)
+        elif item.photo_id is None and result.content_hash in self._moved_by_hash:
+            result.skip = Touched(
+                item, result.content_hash, self._moved_by_hash[result.content_hash]
+            )
+        else:
+            try:
+                result.decoded = decode(data, item.relpath, PROCESS_MAX_SIDE)
+            except ImageError as error:
+                result.error = str(error)
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def _reads(self, pool: ThreadPoolExecutor, work: list[WorkItem]) -> Iterator[_Read]:
+        ahead: deque[Future[_Read]] = deque()
+        items = iter(work)
+        for item in items:
+            ahead.append(pool.submit(self._read, item))
+            if len(ahead) >= 2 * self.batch_size:
+                break
+        while ahead:
+            yield ahead.popleft().result()
+            item = next(items, None)
+            if item is not None:
+                ahead.append(pool.submit(self._read, item))
+
+    def _process(self, work: list[WorkItem]) -> None:
+        self._t0, self._done, self._total = time.perf_counter(), 0, len(work)
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
+            batch: list[_Read] = []
+            for read in self._reads(pool, work):
+                batch.append(read)
+                if len(batch) >= self.batch_size:
+                    self._finish_batch(batch)
+                    batch = []
+                    if self.cancel.is_set():
+                        break
+            if batch and not self.cancel.is_set():
+                self._finish_batch(batch)
+
+    def _finish_batch(self, batch: list[_Read]) -> None:
+        outcomes = self._outcomes(batch)
+        t0 = time.perf_counter()
+        alignment = self.pipeline.alignment
+        with self.lib.transaction() as s:
+            store_batch(s, outcomes, self.model_id, alignment, self.summary.run_id)
+        self.stages["db"] += time.perf_counter() - t0
+        for outcome in outcomes:
+            self._count(outcome)
+            self._done += 1
+            self._report(str(outcome.item.path))
+
+    def _outcomes(self, batch: list[_Read]) -> list[Outcome]:
+        images = [r.decoded.rgb for r in batch if r.decoded is not None]
+        t0 = time.perf_counter()
+        faces = iter(self.pipeline.process_batch(images) if images else [])
+        self.stages["faces"] += time.perf_counter() - t0
+        outcomes: list[Outcome] = []
+        for r in batch:
+            self.stages["read+decode"] += r.seconds
+            if r.error is not None:
+                outcomes.append(Failed(r.item, r.content_hash, r.error))
+            elif r.skip is not None:
+                outcomes.append(r.skip)
+            else:
+                records = _to_full_size(next(faces), r.decoded.scale)
+                d = r.decoded
+                outcomes.append(
+                    Processed(r.item, r.content_hash, d.width, d.height, d.taken_at, records)
+                )
+        return outcomes
+
+    def _count(self, outcome: Outcome) -> None:
+        s = self.summary
+        if isinstance(outcome, Failed):
+            self._error(str(outcome.item.path), outcome.message)
+        elif isinstance(outcome, Touched):
+            s.moved += outcome.moved_from is not None
+        else:
+            s.faces_found += len(outcome.faces)
+            if outcome.item.photo_id is None:
+                s.new += 1
+            else:
+                s.changed += 1
+
+    def _report(self, current: str) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.perf_counter() - self._t0
+        rate = self._done / elapsed if elapsed > 0 else 0.0
+        eta = (self._total - self._done) / rate if rate > 0 else None
+        self.progress(
+            ScanProgress(
+                self._total,
+                self._done,
+                self.summary.faces_found,
+                self.summary.errors,
+                rate,
+                eta,
+                current,
+            )
+        )
+
+
+def _to_full_size(records: list, scale: float) -> list:
+    """Map boxes and landmarks from the decoded (maybe downscaled) image to full-size pixels."""
+    if scale == 1.0:
+        return records
+    return [
+        replace(r, box=tuple(float(v) * scale for v in r.box), landmarks=r.landmarks * scale)
+        for r in records
+    ]
