@@ -39,7 +39,7 @@ class SquareDetector:
         mask = (image.min(axis=2) < 240).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
         found = []
-        for left, top, w, h, area in stats[1:count]:
+        for left, top, w, h, _area in stats[1:count]:
             if min(w, h) >= self.min_face_size:
                 found.append(
                     Detection((float(left), float(top), float(left + w), float(top + h)), 1.0)
@@ -54,14 +54,14 @@ class CornerLandmarks:
     def predict(self, image, boxes):
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
         out = np.zeros((len(boxes), 5, 2), np.float32)
-        for i, (l, t, r, b) in enumerate(boxes):
-            w, h = r - l, b - t
+        for i, (x0, t, r, b) in enumerate(boxes):
+            w, h = r - x0, b - t
             out[i] = [
-                (l + 0.8 * w, t + 0.3 * h),
-                (l + 0.6 * w, t + 0.3 * h),
-                (l + 0.2 * w, t + 0.3 * h),
-                (l + 0.4 * w, t + 0.3 * h),
-                (l + 0.5 * w, t + 0.7 * h),
+                (x0 + 0.8 * w, t + 0.3 * h),
+                (x0 + 0.6 * w, t + 0.3 * h),
+                (x0 + 0.2 * w, t + 0.3 * h),
+                (x0 + 0.4 * w, t + 0.3 * h),
+                (x0 + 0.5 * w, t + 0.7 * h),
             ]
         return out
 
