@@ -17,6 +17,7 @@ dlib's landmarks. Non-integer boxes work too; dlib itself only sees integer rect
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -197,17 +198,24 @@ def load_shape_predictor(
         cached = (
             Path(cache_dir) / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{CACHE_LAYOUT}.npz"
         )
-    if cached is not None and cached.is_file():
-        with np.load(cached, allow_pickle=False) as npz:
-            arrays = ShapePredictorArrays(
-                **{f.name: npz[f.name] for f in fields(ShapePredictorArrays)}
-            )
-    else:
+    arrays = _read_npz(cached) if cached is not None else None
+    if arrays is None:
         arrays = parse_shape_predictor(path.read_bytes())
         if cached is not None:
             _write_npz(cached, arrays)
     _LOADED[key] = arrays
     return arrays
+
+
+def _read_npz(source: Path) -> ShapePredictorArrays | None:
+    """The cached arrays, or None when the cache entry is absent or unreadable (then re-parse)."""
+    try:
+        with np.load(source, allow_pickle=False) as npz:
+            return ShapePredictorArrays(
+                **{f.name: npz[f.name] for f in fields(ShapePredictorArrays)}
+            )
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
 
 
 def _write_npz(target: Path, arrays: ShapePredictorArrays) -> None:
@@ -259,7 +267,6 @@ class ShapePredictor5:
         self.model = model = load_shape_predictor(path, cache_dir)
         self.subpixel = subpixel
         levels, trees, splits = model.split_idx1.shape
-        self._splits = splits
         self._depth = (splits + 1).bit_length() - 1
         self._tree_base = (np.arange(trees, dtype=np.intp) * splits)[None, :]
         self._idx1 = model.split_idx1.reshape(levels, -1).astype(np.intp)
@@ -269,6 +276,8 @@ class ShapePredictor5:
         self._leaves = model.leaves.reshape(levels, -1, model.leaves.shape[-1])
         self._leaf_base = (np.arange(trees, dtype=np.intp) * (splits + 1) - splits)[:, None]
         self._reference = model.initial_shape.reshape(-1, 2)
+        self._deltas = model.deltas.transpose(0, 2, 1)  # (L, 2, P): dx row, dy row
+        self._anchor_col = 2 * model.anchor_idx.astype(np.intp)  # column of the anchor's x
 
     def predict(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -282,9 +291,8 @@ class ShapePredictor5:
         for level in range(len(self._idx1)):
             pixels = self._feature_pixels(image, boxes, shape, level)
             leaves = self._leaf_values(pixels, level)
-            # dlib adds the 500 leaves one after another in float32; accumulate keeps that order
-            leaves[0] += shape
-            shape = np.add.accumulate(leaves, axis=0)[-1]
+            leaves[0] += shape  # dlib: ((shape + leaf_0) + leaf_1) + ... in float32
+            shape = sum_in_order(leaves)
         points = _to_image(shape.reshape(len(boxes), -1, 2), boxes)
         if not self.subpixel:
             points = np.floor(points + 0.5)
@@ -294,20 +302,27 @@ class ShapePredictor5:
         self, image: np.ndarray, boxes: np.ndarray, shape: np.ndarray, level: int
     ) -> np.ndarray:
         """Grey values (N, P) float32 of this level's sample pixels placed on the current shape."""
-        current = shape.reshape(len(shape), -1, 2)
-        tform = _similarity_2x2(self._reference, current)[:, :, :, None]  # (N, 2, 2, 1)
-        delta = self.model.deltas[level].T  # (2, P)
-        anchor = current[:, self.model.anchor_idx[level]].transpose(0, 2, 1)  # (N, 2, P)
-        # float32 like dlib: the 2x2 times the offset, then plus the anchor point
-        moved = tform[:, :, 0] * delta[0] + tform[:, :, 1] * delta[1] + anchor
-        size = (boxes[:, 2:] - boxes[:, :2])[:, :, None]
-        xy = np.floor(moved.astype(np.float64) * size + boxes[:, :2, None] + 0.5).astype(np.intp)
+        tform = _similarity_2x2(self._reference, shape.reshape(len(shape), -1, 2))
+        dx, dy = self._deltas[level]
         height, width = image.shape[:2]
-        x, y = xy[:, 0], xy[:, 1]
+        x, y = (
+            # float32 like dlib: the 2x2 times the offset plus the anchor point, then the box
+            # mapping in double and rounding half up to a whole pixel
+            _round_to_pixel(
+                tform[:, axis, 0, None] * dx
+                + tform[:, axis, 1, None] * dy
+                + shape.take(self._anchor_col[level] + axis, axis=1),
+                boxes[:, axis, None],
+                boxes[:, axis + 2, None],
+            )
+            for axis in (0, 1)
+        )
         inside = (x.astype(np.uintp) < width) & (y.astype(np.uintp) < height)
-        rgb = image.reshape(-1, 3)[np.where(inside, y * width + x, 0)]
-        grey = _GREY[rgb.sum(axis=-1, dtype=np.uint16)]
-        return np.where(inside, grey, np.float32(0))
+        rgb = image.reshape(-1, 3).take(np.where(inside, y * width + x, 0), axis=0)
+        total = rgb[..., 0].astype(np.uint16)
+        total += rgb[..., 1]
+        total += rgb[..., 2]
+        return np.where(inside, _GREY.take(total), np.float32(0))
 
     def _leaf_values(self, pixels: np.ndarray, level: int) -> np.ndarray:
         """Walk all trees of a level for all faces; returns the leaves (T, N, 2K)."""
@@ -317,9 +332,23 @@ class ShapePredictor5:
         node = np.zeros((len(pixels), self._tree_base.shape[1]), np.intp)
         for _ in range(self._depth):
             split = self._tree_base + node
-            diff = flat[row + idx1[split]] - flat[row + idx2[split]]
-            node = 2 * node + 2 - (diff > thresh[split])
-        return self._leaves[level][self._leaf_base + node.T]
+            diff = flat.take(row + idx1.take(split)) - flat.take(row + idx2.take(split))
+            node = 2 * node + 2 - (diff > thresh.take(split))
+        return self._leaves[level].take(self._leaf_base + node.T, axis=0)
+
+
+def _round_to_pixel(unit: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Box-normalized float32 coordinates -> whole image pixels, as dlib maps and rounds them."""
+    return np.floor(unit.astype(np.float64) * (high - low) + low + 0.5).astype(np.intp)
+
+
+def sum_in_order(rows: np.ndarray) -> np.ndarray:
+    """rows[0] + rows[1] + ... one at a time in float32, as dlib adds its trees' leaves.
+
+    A reduction over the leading axis of a C-contiguous array adds whole rows in order (numpy's
+    pairwise summation only applies along the contiguous axis), which is fast and exact.
+    """
+    return np.add.reduce(np.ascontiguousarray(rows), axis=0)
 
 
 # grey level of an RGB pixel as dlib computes it: (R + G + B) // 3, indexed by R + G + B
