@@ -36,7 +36,7 @@ class SquareDetector:
     min_face_size = 12
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        mask = (image.min(axis=2) < 240).astype(np.uint8)
+        mask = (image.min(axis=2) < 128).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
         found = []
         for left, top, w, h, _area in stats[1:count]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,3 +60,13 @@ class FacePipeline:
 
 def _no_chips(aligner: Aligner) -> np.ndarray:
     return np.zeros((0, aligner.size, aligner.size, 3), np.uint8)
+
+
+def scale_records(records: list[FaceRecord], scale: float) -> list[FaceRecord]:
+    """Map boxes and landmarks from a downscaled image to full-size pixels (`scale` = full/small)."""
+    if scale == 1.0:
+        return records
+    return [
+        replace(r, box=tuple(float(v) * scale for v in r.box), landmarks=r.landmarks * scale)
+        for r in records
+    ]

@@ -40,6 +40,11 @@ class Vector(TypeDecorator):
             return None
         return np.frombuffer(value, dtype="<f4")
 
+    def compare_values(self, x, y) -> bool:
+        if x is None or y is None:
+            return x is y
+        return np.array_equal(np.ravel(x), np.ravel(y))
+
 
 class PhotoStatus(enum.StrEnum):
     DONE = "done"

@@ -9,12 +9,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
-from album.faces.pipeline import FacePipeline
+from album.faces.pipeline import FacePipeline, scale_records
 from album.imaging import Decoded, ImageError, decode, supported_extensions
 from album.library.library import Library, now
 from album.library.schema import Photo, PhotoStatus, ScanRun
@@ -195,7 +195,7 @@ class Scanner:
             elif r.skip is not None:
                 outcomes.append(r.skip)
             else:
-                records = _to_full_size(next(faces), r.decoded.scale)
+                records = scale_records(next(faces), r.decoded.scale)
                 d = r.decoded
                 outcomes.append(
                     Processed(r.item, r.content_hash, d.width, d.height, d.taken_at, records)
@@ -232,13 +232,3 @@ class Scanner:
                 current,
             )
         )
-
-
-def _to_full_size(records: list, scale: float) -> list:
-    """Map boxes and landmarks from the decoded (maybe downscaled) image to full-size pixels."""
-    if scale == 1.0:
-        return records
-    return [
-        replace(r, box=tuple(float(v) * scale for v in r.box), landmarks=r.landmarks * scale)
-        for r in records
-    ]

@@ -1,0 +1,103 @@
+"""`face-album scan [FOLDER...]`: find and recognize the faces in photo folders."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from album.cli.common import add_json_flag, open_library, print_json
+from album.demo import demo_folder
+
+NAME = "scan"
+HELP = "scan photo folders for faces (only new and changed photos; Ctrl-C stops cleanly)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "folders",
+        nargs="*",
+        type=Path,
+        help="photo folders (default: the library's folders; a demo folder if it has none)",
+    )
+    parser.add_argument("--min-face-size", type=int, help="smallest face to find, in pixels")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_json_flag(parser)
+
+
+class _ProgressBar:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=p.photos_total, unit="photo", dynamic_ncols=True, file=sys.stderr)
+        self.bar.set_postfix(faces=p.faces_found, errors=p.errors, refresh=False)
+        self.bar.update(p.photos_done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _install_interrupt(cancel: threading.Event):
+    def handler(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nStopping after the current batch (Ctrl-C again to abort now)...", file=sys.stderr)
+
+    return signal.signal(signal.SIGINT, handler)
+
+
+def run(args: argparse.Namespace) -> int:
+    lib = open_library(args)
+    folders = list(args.folders)
+    if not folders and not lib.roots():
+        folders = [demo_folder()]
+        print(f"No folder given: scanning the demo photos in {folders[0]}", file=sys.stderr)
+    for key in ("min_face_size", "device"):
+        if getattr(args, key) is not None:
+            lib.set_setting(key, getattr(args, key))
+    cancel = threading.Event()
+    previous = _install_interrupt(cancel)
+    bar = _ProgressBar(not args.quiet and not args.json)
+    try:
+        summary = lib.scan(
+            folders or None,
+            progress=bar,
+            cancel=cancel,
+            on_error=lambda path, message: print(f"skipped {path}: {message}", file=sys.stderr),
+        )
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print_json(
+            {"library": str(lib.path), **summary.counts(), "stage_seconds": summary.stage_seconds}
+        )
+    else:
+        _print_summary(summary, lib)
+    return 130 if summary.interrupted else 0
+
+
+def _print_summary(s, lib) -> None:
+    state = "stopped early (run again to resume)" if s.interrupted else "done"
+    print(
+        f"Scan {state} in {s.seconds:.1f} s: {s.photos_seen} photos seen, {s.new} new, "
+        f"{s.changed} changed, {s.moved} moved, {s.unchanged} unchanged, {s.missing} missing, "
+        f"{s.errors} skipped with errors; {s.faces_found} faces found."
+    )
+    stats = lib.stats()
+    print(
+        f"Library {lib.path}: {stats['photos']} photos, {stats['faces']} faces, "
+        f"{stats['people']} people."
+    )
