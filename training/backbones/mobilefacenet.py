@@ -71,7 +71,9 @@ class MobileFaceNet(nn.Module):
             _residual(c128, blocks[3], 256),
             _conv_bn(c128, 512),
         )
-        self.gdc = nn.Sequential(nn.Conv2d(512, 512, 7, groups=512, bias=False), nn.BatchNorm2d(512))
+        self.gdc = nn.Sequential(
+            nn.Conv2d(512, 512, 7, groups=512, bias=False), nn.BatchNorm2d(512)
+        )
         self.fc = nn.Linear(512, embedding_dim, bias=False)
         self.features = nn.BatchNorm1d(embedding_dim)
         for module in self.modules():
