@@ -1,0 +1,214 @@
+"""The default face detector: dlib's mmod CNN (`mmod_human_face_detector.dat`) run by torch.
+
+Two modes, one network:
+
+* **Fast mode** (the default, `upsample=None`): `min_face_size` decides the work. The network
+  scores one 80x80 window, so a face of `min_face_size` pixels is found after scaling the photo
+  by 80/min_face_size; each further pyramid level shrinks by 5/6 until faces as large as the
+  photo's short side are covered. Every level is resized straight from the photo (OpenCV) and
+  scored by its own convolution pass: that is faster than dlib's tiled image (no gaps, no
+  levels for faces smaller than asked) and the pyramid need not match dlib's pixel for pixel.
+  `max_side` caps the longest side of the largest level, which bounds the cost of big photos:
+  the smallest face found is then max(min_face_size, 80 * longest side / max_side) pixels.
+* **dlib mode** (`upsample=0, 1, ...`): what dlib's Python API computes with
+  `cnn_face_detection_model_v1(path)(image, upsample)`: `pyramid_up` n times, dlib's tiled
+  pyramid, its window mapping and rounding and its non-maximum suppression. Boxes are identical
+  to dlib's and scores agree to float rounding of the convolutions (see tests/test_detector.py).
+
+Boxes are (left, top, right, bottom) in the input image's pixels with right/bottom exclusive:
+dlib's inclusive rectangle [l, r] x [t, b] is reported as (l, t, r + 1, b + 1), so that
+right - left is the box width. Scores are the network's raw window score (> 0 means a face;
+dlib's `confidence`).
+
+Input: RGB uint8 (H, W, 3). Grey images (H, W) or (H, W, 1) are replicated to RGB as dlib does;
+anything else (RGBA, other dtypes) raises ValueError: flatten alpha onto a background first.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from album.faces import pyramid
+from album.faces.mmod_net import MMODNet
+from album.faces.model_files import DETECTOR, dlib_model_path
+from album.faces.types import Detection
+
+Box = tuple[float, float, float, float]
+
+
+@cache
+def load_mmod_net(path: str, device: str) -> MMODNet:
+    """Parse the detector file once per process and device."""
+    return MMODNet.from_file(path).to(device)
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """Check the input and turn grey into RGB (see the module docstring)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(
+            f"expected an RGB (H, W, 3) or grey (H, W) image, got shape {image.shape}; "
+            "composite RGBA onto a background first"
+        )
+    return image
+
+
+def overlaps(a: Box, b: Box, iou: float, covered: float) -> bool:
+    """dlib's test_box_overlap: intersection over the area of the rectangle enclosing both
+    (not the union), or intersection covering more than `covered` of either box."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return False
+    inner = iw * ih
+    outer = (max(a[2], b[2]) - min(a[0], b[0])) * (max(a[3], b[3]) - min(a[1], b[1]))
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    return inner / outer > iou or inner / area_a > covered or inner / area_b > covered
+
+
+def suppress(candidates: list[Detection], iou: float, covered: float) -> list[Detection]:
+    """Greedy non-maximum suppression, best score first, as dlib's loss_mmod_::to_label."""
+    kept: list[Detection] = []
+    for det in sorted(candidates, key=lambda d: -d.score):
+        if not any(overlaps(k.box, det.box, iou, covered) for k in kept):
+            kept.append(det)
+    return kept
+
+
+class MMODDetector:
+    """dlib's CNN face detector in torch; implements `album.faces.types.Detector`."""
+
+    def __init__(
+        self,
+        min_face_size: int = 40,
+        upsample: int | None = None,
+        device: str = "auto",
+        max_side: int | None = 2048,
+        model_path: str | Path | None = None,
+    ) -> None:
+        if min_face_size < 1:
+            raise ValueError("min_face_size must be positive")
+        if upsample is not None and upsample < 0:
+            raise ValueError("upsample must be None or >= 0")
+        self.min_face_size = min_face_size
+        self.upsample = upsample
+        self.max_side = max_side
+        self.device = resolve_device(device)
+        path = Path(model_path) if model_path else dlib_model_path(DETECTOR)
+        self.net = load_mmod_net(str(path), self.device)
+        opts = self.net.options
+        self.window = (opts.window_width, opts.window_height)
+        self.mean = opts.mean_rgb
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        image = as_rgb(image)
+        with torch.inference_mode():
+            if self.upsample is None:
+                return self._detect_fast(image)
+            return self._detect_dlib(image, self.upsample)
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[list[Detection]]:
+        return [self.detect(image) for image in images]
+
+    # -- shared -----------------------------------------------------------------------------
+
+    def _scores(self, planes: np.ndarray) -> np.ndarray:
+        """Normalized planes (3, H, W) -> score map (H', W') as float32 numpy."""
+        x = torch.from_numpy(planes).to(self.device)[None]
+        return self.net(x)[0, 0].float().cpu().numpy()
+
+    def _positives(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Window centres (x, y) in the scored image and scores of the windows scoring > 0."""
+        rows, cols = np.nonzero(scores > 0)
+        stride, offset = self.net.stride, self.net.offset
+        return cols * stride + offset, rows * stride + offset, scores[rows, cols]
+
+    # -- dlib mode --------------------------------------------------------------------------
+
+    def _detect_dlib(self, image: np.ndarray, upsample: int) -> list[Detection]:
+        for _ in range(upsample):
+            image = pyramid.pyramid_up(image)
+        planes = pyramid.normalize(image, self.mean)
+        tiled, tiles = pyramid.tiled_pyramid(planes)
+        if not tiles:
+            return []
+        xs, ys, scores = self._positives(self._scores(tiled))
+        candidates = []
+        for x, y, score in zip(xs.tolist(), ys.tolist(), scores.tolist(), strict=True):
+            left, top, right, bottom = pyramid.window_to_image(tiles, x, y, *self.window)
+            # inclusive -> exclusive keeps dlib's overlap arithmetic (areas r - l + 1)
+            candidates.append(Detection((left, top, right + 1, bottom + 1), score))
+        opts = self.net.options
+        kept = suppress(candidates, opts.nms_iou, opts.nms_covered)
+        return [Detection(_rect_down(d.box, upsample), d.score) for d in kept]
+
+    # -- fast mode --------------------------------------------------------------------------
+
+    def level_scales(self, height: int, width: int) -> list[float]:
+        """Scale factors of the pyramid levels worth computing for an image of this size."""
+        window = min(self.window)
+        scale = window / self.min_face_size
+        if self.max_side is not None:
+            scale = min(scale, self.max_side / max(height, width))
+        scales = []
+        # stop once a level's short side is under 5/6 window: larger faces do not fit
+        while min(height, width) * scale >= window * pyramid.PYRAMID_RATE or not scales:
+            scales.append(scale)
+            scale *= pyramid.PYRAMID_RATE
+        return scales
+
+    def _detect_fast(self, image: np.ndarray) -> list[Detection]:
+        height, width = image.shape[:2]
+        candidates: list[Detection] = []
+        for scale in self.level_scales(height, width):
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            level = cv2.resize(image, size, interpolation=interp) if scale != 1 else image
+            candidates += self._detect_level(level, width / size[0], height / size[1])
+        opts = self.net.options
+        return suppress(candidates, opts.nms_iou, opts.nms_covered)
+
+    def _detect_level(self, level: np.ndarray, sx: float, sy: float) -> list[Detection]:
+        """Score one level padded like dlib's tiles; boxes scaled back by (sx, sy)."""
+        pad = pyramid.OUTER_PADDING
+        planes = pyramid.normalize(level, self.mean)
+        planes = np.pad(planes, ((0, 0), (pad, pad), (pad, pad)))
+        xs, ys, scores = self._positives(self._scores(planes))
+        half_w, half_h = self.window[0] / 2, self.window[1] / 2
+        # a window centred on pixel (x, y) spans pixel edges x + 0.5 -/+ half the window
+        cx, cy = xs - pad + 0.5, ys - pad + 0.5
+        boxes = np.stack(
+            [(cx - half_w) * sx, (cy - half_h) * sy, (cx + half_w) * sx, (cy + half_h) * sy], 1
+        )
+        return [
+            Detection(tuple(box), score)
+            for box, score in zip(boxes.tolist(), scores.tolist(), strict=True)
+        ]
+
+
+def _rect_down(box: Box, levels: int) -> Box:
+    """Undo dlib's pyramid_up levels: pyramid_down<2>::point_down, then dlib's rounding."""
+    left, top, right, bottom = box[0], box[1], box[2] - 1, box[3] - 1
+    for _ in range(levels):
+        left, right = left / 2.0 - 1.25, right / 2.0 - 1.25
+        top, bottom = top / 2.0 - 0.75, bottom / 2.0 - 0.75
+    r = pyramid.round_half_up
+    return (r(left), r(top), r(right) + 1, r(bottom) + 1)
