@@ -59,7 +59,7 @@ def _integer_starts(buf: np.ndarray) -> np.ndarray:
     if n == 0 or not plausible[0]:
         raise DlibFormatError("not a dlib shape predictor file")
     rank = np.cumsum(np.append(plausible, False), dtype=np.int32) - 1
-    after = candidates + size[candidates] + 1
+    after = np.minimum(candidates + size[candidates] + 1, n)
     end = len(candidates)
     jump = np.where(np.append(plausible, False)[after], rank[after], end).astype(np.int32)
     jump = np.append(jump, np.int32(end))
