@@ -83,6 +83,9 @@ class PeopleModel(QAbstractListModel):
     def person_at(self, row: int):
         return self._people[row]
 
+    def people(self) -> list:
+        return list(self._people)
+
     def row_of(self, person_id: int) -> int | None:
         return next((r for r, p in enumerate(self._people) if p.id == person_id), None)
 

@@ -24,15 +24,23 @@ MIN_INTERVAL_S = 0.1
 
 
 class _ScanThread(QThread):
-    def __init__(self, controller: ScanController, lib: Library, roots: list[Path] | None) -> None:
+    def __init__(
+        self,
+        controller: ScanController,
+        lib: Library,
+        roots: list[Path] | None,
+        pipeline: object | None,
+    ) -> None:
         super().__init__(controller)
-        self._controller, self._lib, self._roots = controller, lib, roots
+        self._controller, self._lib, self._roots, self._pipeline = controller, lib, roots, pipeline
         self.cancel = threading.Event()
         self._last_emit = 0.0
 
     def run(self) -> None:
         try:
-            summary = self._lib.scan(self._roots, progress=self._progress, cancel=self.cancel)
+            summary = self._lib.scan(
+                self._roots, progress=self._progress, cancel=self.cancel, pipeline=self._pipeline
+            )
         except Exception as error:  # noqa: BLE001 - shown to the user as a sentence
             log.error("scan failed:\n%s", traceback.format_exc())
             self._controller.failed.emit(user_message(error))
@@ -55,8 +63,10 @@ class ScanController(QObject):
     finished = Signal(object, bool)  # ScanSummary, stopped early (paused / cancelled)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, pipeline: object | None = None) -> None:
+        """`pipeline`: the face pipeline to scan with (None: the library's default models)."""
         super().__init__(parent)
+        self._pipeline = pipeline
         self._thread: _ScanThread | None = None
 
     def is_running(self) -> bool:
@@ -66,7 +76,7 @@ class ScanController(QObject):
         """Start scanning `roots` (all of the library's folders when None); False if busy."""
         if self.is_running():
             return False
-        self._thread = _ScanThread(self, lib, roots)
+        self._thread = _ScanThread(self, lib, roots, self._pipeline)
         self._thread.start()
         self.started.emit()
         return True

@@ -1,0 +1,127 @@
+"""`AlbumController`: one open library, seen from the GUI.
+
+Every read and every edit runs on the `Ops` library thread. Edits go through the people API,
+which records each one for undo and returns a `ChangeSet`; the controller announces it by
+`changed`, and pages refresh what they show from it (not a full reset of everything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from album.gui.ops import Ops
+from album.library.library import Library
+from album.people import People
+from album.people.types import ChangeSet, PeopleError, Suggestion
+
+
+class AlbumController(QObject):
+    """Runs `People` work off the GUI thread; `changed(ChangeSet | None)` after each edit."""
+
+    changed = Signal(object)  # ChangeSet, or None when anything may have changed (scan, recluster)
+    message = Signal(str)  # a short sentence for the status bar
+
+    def __init__(self, lib: Library, ops: Ops, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lib, self.ops = lib, ops
+        self.people = People(lib)
+        self.can_undo = False
+
+    def read(self, fn: Callable[[People], Any], on_done: Callable[[Any], None]) -> None:
+        """Run `fn(people)` on the library thread; `on_done(result)` back on the GUI thread."""
+        self.ops.run(lambda: fn(self.people), on_done)
+
+    def edit(self, done_text: str, fn: Callable[[People], ChangeSet]) -> None:
+        """Run an undoable edit; say `done_text` and announce its change set when it is done."""
+        self.ops.run(lambda: fn(self.people), lambda changes: self._edited(done_text, changes))
+
+    def _edited(self, done_text: str, changes: ChangeSet | None) -> None:
+        self.can_undo = True
+        self.message.emit(f"{done_text}. Undo with Ctrl+Z.")
+        self.changed.emit(changes)
+
+    # -- the user's actions -----------------------------------------------------------------
+    def rename(self, person_id: int, name: str) -> None:
+        self.edit(f"Named {name}", lambda p: p.name(person_id, name))
+
+    def merge(self, sources: Sequence[int], target: int) -> None:
+        """Merge `sources` into `target`: one undoable edit per person merged."""
+
+        def run(people: People) -> ChangeSet:
+            changes = [people.merge(target, source) for source in sources]
+            return _combined(changes)
+
+        self.edit(f"Merged {len(sources) + 1} people", run)
+
+    def move_faces(self, face_ids: Sequence[int], target: int) -> None:
+        self.edit(_faces("Moved", face_ids), lambda p: p.move(list(face_ids), target))
+
+    def move_faces_to_new_person(self, face_ids: Sequence[int], name: str) -> None:
+        self.edit(_faces(f"Named {name}:", face_ids), lambda p: p.split(list(face_ids), name))
+
+    def remove_faces(self, face_ids: Sequence[int]) -> None:
+        """'Not this person': the faces leave the person and are never proposed for them again."""
+        self.edit(_faces("Removed", face_ids), lambda p: p.remove(list(face_ids)))
+
+    def not_a_face(self, face_ids: Sequence[int]) -> None:
+        self.edit(_faces("Marked as not a face:", face_ids), lambda p: p.not_a_face(list(face_ids)))
+
+    def hide(self, person_id: int) -> None:
+        self.edit("Hid this person", lambda p: p.hide(person_id, True))
+
+    def accept(self, suggestion: Suggestion) -> None:
+        self.edit(f"Added to {suggestion.person_name}", lambda p: p.accept_suggestion(suggestion))
+
+    def reject(self, suggestion: Suggestion) -> None:
+        self.edit(f"Not {suggestion.person_name}", lambda p: p.reject_suggestion(suggestion))
+
+    def undo(self) -> None:
+        self.ops.run(lambda: self.people.undo(), self._undone)
+
+    def _undone(self, changes: ChangeSet | None) -> None:
+        self.message.emit("Undone." if changes is not None else "Nothing to undo.")
+        self.can_undo = changes is not None
+        self.changed.emit(changes)
+
+    def recluster(self, then: Callable[[], None] | None = None) -> None:
+        """Group new faces into people (after a scan, or while one runs)."""
+
+        def done(_result: object) -> None:
+            self.changed.emit(None)
+            if then is not None:
+                then()
+
+        self.ops.run(lambda: _recluster_if_ready(self.people), done)
+
+
+def suggestion_count(people: People) -> int:
+    """How many suggestions wait for review (none before the first scan chose a model)."""
+    try:
+        return len(people.suggestions(limit=None))
+    except PeopleError:
+        return 0
+
+
+def _recluster_if_ready(people: People) -> ChangeSet | None:
+    """Group faces into people; before the scan has stored any model there is nothing to do."""
+    try:
+        return people.recluster()
+    except PeopleError:
+        return None
+
+
+def _combined(changes: list[ChangeSet]) -> ChangeSet:
+    return ChangeSet(
+        edit_id=changes[-1].edit_id if changes else None,
+        person_ids=frozenset().union(*(c.person_ids for c in changes)),
+        removed_person_ids=frozenset().union(*(c.removed_person_ids for c in changes)),
+        face_ids=frozenset().union(*(c.face_ids for c in changes)),
+    )
+
+
+def _faces(verb: str, face_ids: Sequence[int]) -> str:
+    count = len(face_ids)
+    return f"{verb} {count} face{'s' if count != 1 else ''}"

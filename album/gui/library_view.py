@@ -1,0 +1,117 @@
+"""An open library's pages (People, a person, Unsorted, the viewer, Suggestions) and the way between them.
+
+Owns the thumbnail caches shared by the pages, keeps a Back history, and routes each change
+set from the controller to the pages that show it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+from album.gui.controller import AlbumController
+from album.gui.loaders import ChipLoader, PhotoLoader
+from album.gui.people_page import PeoplePage
+from album.gui.person_page import PersonPage
+from album.gui.person_picker import Choice, PersonPicker
+from album.gui.suggestions_page import SuggestionsPage
+from album.gui.thumbs import ThumbnailCache
+from album.gui.unsorted_page import UnsortedPage
+from album.gui.viewer_page import ViewerPage
+from album.people.types import ChangeSet
+
+CHIP_SIZE = 112
+
+
+class LibraryView(QStackedWidget):
+    """The stack of pages for one library, with a history for Back."""
+
+    def __init__(self, controller: AlbumController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.chips = ThumbnailCache(
+            ChipLoader(controller.lib, CHIP_SIZE), capacity=5000, parent=self
+        )
+        self.photos = ThumbnailCache(PhotoLoader(220), capacity=600, parent=self)
+        self.full = ThumbnailCache(PhotoLoader(2400), capacity=4, threads=1, parent=self)
+        self.people_page = PeoplePage(controller, self.chips)
+        self.person_page = PersonPage(controller, self.chips, self.photos, self.pick_person)
+        self.unsorted_page = UnsortedPage(controller, self.chips, self.pick_person)
+        self.viewer_page = ViewerPage(controller, self.photos, self.full)
+        self.suggestions_page = SuggestionsPage(controller, self.chips)
+        for page in (
+            self.people_page,
+            self.person_page,
+            self.unsorted_page,
+            self.viewer_page,
+            self.suggestions_page,
+        ):
+            self.addWidget(page)
+        self._history: list[tuple[QWidget, object]] = []
+        self._connect()
+
+    def _connect(self) -> None:
+        self.people_page.person_opened.connect(self.open_person)
+        self.people_page.unsorted_opened.connect(self.open_unsorted)
+        self.people_page.review_opened.connect(self.open_suggestions)
+        self.person_page.photo_opened.connect(self.open_photo)
+        self.person_page.person_gone.connect(self.back)
+        self.unsorted_page.photo_opened.connect(self.open_photo)
+        self.viewer_page.photo_opened.connect(self.open_photo)
+        self.suggestions_page.finished.connect(self.people_page.refresh)
+        self.controller.changed.connect(self._on_changed)
+
+    # -- navigation -------------------------------------------------------------------------
+    def open_people(self) -> None:
+        self._history.clear()
+        self._go(self.people_page, None)
+
+    def open_person(self, person_id: int) -> None:
+        self._go(self.person_page, person_id)
+
+    def open_unsorted(self) -> None:
+        self._go(self.unsorted_page, None)
+
+    def open_photo(self, photo_id: int) -> None:
+        self._go(self.viewer_page, photo_id)
+
+    def open_suggestions(self) -> None:
+        self._go(self.suggestions_page, None)
+
+    def back(self) -> None:
+        if len(self._history) > 1:
+            self._history.pop()
+            page, arg = self._history.pop()
+            self._go(page, arg)
+
+    def can_go_back(self) -> bool:
+        return len(self._history) > 1
+
+    def _go(self, page: QWidget, arg: object) -> None:
+        self.photos.drop_pending()  # thumbnails queued for the page we leave are stale
+        self._history.append((page, arg))
+        self.setCurrentWidget(page)
+        if page is self.people_page:
+            self.people_page.refresh()
+        elif page is self.person_page:
+            self.person_page.show_person(arg)
+        elif page is self.unsorted_page:
+            self.unsorted_page.refresh()
+        elif page is self.viewer_page:
+            self.viewer_page.show_photo(arg)
+        elif page is self.suggestions_page:
+            self.suggestions_page.start()
+
+    # -- changes ----------------------------------------------------------------------------
+    def _on_changed(self, changes: ChangeSet | None) -> None:
+        self.people_page.refresh()
+        current = self.currentWidget()
+        if current is self.person_page:
+            self.person_page.on_changed(changes)
+        elif current is self.unsorted_page:
+            self.unsorted_page.on_changed(changes)
+        elif current is self.viewer_page and self.viewer_page.detail is not None:
+            self.viewer_page.show_photo(self.viewer_page.detail.photo_id)
+
+    def pick_person(self, prompt: str, exclude: int | None) -> Choice | None:
+        dialog = PersonPicker(self.people_page.model.people(), prompt, exclude, self)
+        return dialog.choice() if dialog.exec() else None

@@ -1,0 +1,320 @@
+"""The main window: opens a library (the last one, remembered in QSettings), runs scans, holds menus.
+
+First launch shows the welcome page; once the library has folders, the library pages. Scans run
+on the `ScanController` thread; while one runs, faces are grouped every few seconds so people
+appear as they are found.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from album.gui.controller import AlbumController
+from album.gui.library_view import LibraryView
+from album.gui.ops import Ops, user_message
+from album.gui.scan_bar import ScanBar
+from album.gui.scanning import ScanController
+from album.gui.welcome import WelcomePage
+from album.library.library import Library
+
+GROUP_EVERY_S = 5.0  # while scanning, group new faces into people this often
+SETTINGS_LIBRARY = "library/path"
+
+
+class MainWindow(QMainWindow):
+    """One window, one library at a time. `pipeline` overrides the face pipeline (tests, benches)."""
+
+    def __init__(self, settings: QSettings, pipeline: object | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Face Album")
+        self.resize(1200, 800)
+        self.settings = settings
+        self.ops = Ops(self)
+        self.ops.failed.connect(self.show_error)
+        self.scanner = ScanController(self, pipeline)
+        self.lib: Library | None = None
+        self.controller: AlbumController | None = None
+        self.library_view: LibraryView | None = None
+        self._paused = False
+        self._last_grouping = 0.0
+        self.welcome = WelcomePage()
+        self.scan_bar = ScanBar()
+        self.scan_bar.hide()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.welcome)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.scan_bar)
+        self.setCentralWidget(central)
+        self._make_actions()
+        self._connect()
+
+    # -- libraries --------------------------------------------------------------------------
+    def open_library(self, path: str | Path | None) -> bool:
+        """Open (or create) the library at `path`; remembered for the next launch."""
+        try:
+            lib = Library(path)
+            roots = lib.roots()
+        except Exception as error:  # noqa: BLE001 - the user sees why, the app stays up
+            self.show_error(f"Cannot open the library: {user_message(error)}")
+            return False
+        self._close_library()
+        self.lib = lib
+        self.settings.setValue(SETTINGS_LIBRARY, str(lib.path))
+        self.controller = AlbumController(lib, self.ops, self)
+        self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.library_view = LibraryView(self.controller)
+        self.pages.addWidget(self.library_view)
+        if roots:
+            self._show_library()
+        else:
+            self.pages.setCurrentWidget(self.welcome)
+        self._update_actions()
+        return True
+
+    def _show_library(self) -> None:
+        self.pages.setCurrentWidget(self.library_view)
+        self.library_view.open_people()
+        self._update_actions()
+
+    def _close_library(self) -> None:
+        self.scanner.stop()
+        self.scanner.wait()
+        self.ops.wait()
+        if self.library_view is not None:
+            self.pages.removeWidget(self.library_view)
+            self.library_view.deleteLater()
+        if self.lib is not None:
+            self.lib.close()
+        self.lib = self.controller = self.library_view = None
+
+    def add_folders(self, folders: list[Path]) -> None:
+        """Register photo folders, then scan them."""
+        lib = self.lib
+        self.ops.run(lambda: [lib.add_root(f) for f in folders], lambda _ids: self.start_scan())
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a photo folder", str(Path.home()))
+        if folder:
+            self.add_folders([Path(folder)])
+
+    # -- scanning ---------------------------------------------------------------------------
+    def start_scan(self) -> None:
+        if self.lib is None or self.scanner.is_running():
+            return
+        if self.pages.currentWidget() is not self.library_view:
+            self._show_library()
+        self._paused = False
+        self.scanner.start(self.lib)
+
+    def pause_scan(self) -> None:
+        self._paused = True
+        self.scanner.stop()
+
+    def stop_scan(self) -> None:
+        self._paused = False
+        self.scanner.stop()
+
+    def _on_scan_started(self) -> None:
+        self.scan_bar.show_started()
+        self._last_grouping = time.monotonic()
+        self._update_actions()
+
+    def _on_scan_progress(self, progress: object) -> None:
+        self.scan_bar.show_progress(progress)
+        if time.monotonic() - self._last_grouping >= GROUP_EVERY_S and not self.ops.is_busy():
+            self._last_grouping = time.monotonic()
+            self.controller.recluster()
+
+    def _on_scan_finished(self, summary: object, stopped: bool) -> None:
+        if stopped and self._paused:
+            self.scan_bar.show_paused()
+        else:
+            self.scan_bar.hide()
+        self.statusBar().showMessage(_scan_report(summary, stopped), 15000)
+        if self.controller is not None:
+            self.controller.recluster()
+        self._update_actions()
+        if summary.error_files and not stopped:
+            self._show_scan_problems(summary.error_files)
+
+    def _on_scan_failed(self, message: str) -> None:
+        self.scan_bar.hide()
+        self._update_actions()
+        self.show_error(f"The scan stopped: {message}")
+
+    def _show_scan_problems(self, error_files: list[tuple[str, str]]) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Some files could not be read",
+            f"{len(error_files)} files were skipped. The rest of the scan is fine.",
+            parent=self,
+        )
+        box.setDetailedText("\n".join(f"{path}: {why}" for path, why in error_files[:500]))
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.show()
+
+    # -- actions ----------------------------------------------------------------------------
+    def _make_actions(self) -> None:
+        def action(text: str, shortcut: str | QKeySequence.StandardKey | None, slot) -> QAction:
+            act = QAction(text, self)
+            if shortcut is not None:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            return act
+
+        self.back_action = action("Back", QKeySequence.StandardKey.Back, lambda: self._view("back"))
+        self.people_action = action("People", "Ctrl+1", lambda: self._view("open_people"))
+        self.unsorted_action = action(
+            "Unsorted faces", "Ctrl+2", lambda: self._view("open_unsorted")
+        )
+        self.review_action = action(
+            "Review suggestions", "R", lambda: self._view("open_suggestions")
+        )
+        self.rescan_action = action("Rescan", "F5", self.start_scan)
+        self.add_folder_action = action("Add folder…", "Ctrl+O", self.choose_folder)
+        self.undo_action = action("Undo", QKeySequence.StandardKey.Undo, self.undo)
+        self.rename_action = action("Rename", "F2", self.rename_current)
+        self.merge_action = action("Merge selected people", "Ctrl+M", self.merge_selected)
+        self.hide_action = action("Hide person", "Ctrl+H", self.hide_selected)
+        self.settings_action = action(
+            "Settings…", QKeySequence.StandardKey.Preferences, self.open_settings
+        )
+        toolbar = self.addToolBar("Main")
+        toolbar.setMovable(False)
+        for act in (
+            self.back_action,
+            self.people_action,
+            self.unsorted_action,
+            self.review_action,
+            None,
+            self.rescan_action,
+            self.add_folder_action,
+            None,
+            self.undo_action,
+            self.settings_action,
+        ):
+            toolbar.addSeparator() if act is None else toolbar.addAction(act)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&Library")
+        for act in (self.add_folder_action, self.rescan_action, self.settings_action):
+            file_menu.addAction(act)
+        edit_menu = menu.addMenu("&Edit")
+        for act in (self.undo_action, self.rename_action, self.merge_action, self.hide_action):
+            edit_menu.addAction(act)
+        view_menu = menu.addMenu("&View")
+        for act in (self.back_action, self.people_action, self.unsorted_action, self.review_action):
+            view_menu.addAction(act)
+
+    def _connect(self) -> None:
+        self.welcome.start_requested.connect(self.add_folders)
+        self.scanner.started.connect(self._on_scan_started)
+        self.scanner.progress.connect(self._on_scan_progress)
+        self.scanner.finished.connect(self._on_scan_finished)
+        self.scanner.failed.connect(self._on_scan_failed)
+        self.scan_bar.pause_clicked.connect(self.pause_scan)
+        self.scan_bar.resume_clicked.connect(self.start_scan)
+        self.scan_bar.stop_clicked.connect(self.stop_scan)
+
+    def _update_actions(self) -> None:
+        open_ = self.library_view is not None and self.pages.currentWidget() is self.library_view
+        for act in (
+            self.back_action,
+            self.people_action,
+            self.unsorted_action,
+            self.review_action,
+            self.undo_action,
+            self.rename_action,
+            self.merge_action,
+            self.hide_action,
+        ):
+            act.setEnabled(open_)
+        self.rescan_action.setEnabled(open_ and not self.scanner.is_running())
+        self.add_folder_action.setEnabled(self.lib is not None)
+
+    def _view(self, method: str) -> None:
+        if self.library_view is not None:
+            getattr(self.library_view, method)()
+
+    def undo(self) -> None:
+        if self.controller is not None:
+            self.controller.undo()
+
+    def rename_current(self) -> None:
+        view = self.library_view
+        if view is None:
+            return
+        if view.currentWidget() is view.person_page:
+            view.person_page.name_edit.setFocus()
+            view.person_page.name_edit.selectAll()
+        elif view.currentWidget() is view.people_page:
+            grid = view.people_page.view
+            if grid.currentIndex().isValid():
+                grid.edit(grid.currentIndex())
+
+    def merge_selected(self) -> None:
+        view = self.library_view
+        if view is None or view.currentWidget() is not view.people_page:
+            return
+        people = [
+            p
+            for p in view.people_page.model.people()
+            if p.id in set(view.people_page.selected_ids())
+        ]
+        if len(people) < 2:
+            self.statusBar().showMessage("Select two or more people to merge (Ctrl+click).", 6000)
+            return
+        target = next((p for p in people if p.name), people[0])  # keep a name when there is one
+        self.controller.merge([p.id for p in people if p.id != target.id], target.id)
+
+    def hide_selected(self) -> None:
+        view = self.library_view
+        if view is None:
+            return
+        if view.currentWidget() is view.person_page and view.person_page.person_id is not None:
+            self.controller.hide(view.person_page.person_id)
+        elif view.currentWidget() is view.people_page:
+            for person_id in view.people_page.selected_ids():
+                self.controller.hide(person_id)
+
+    def open_settings(self) -> None:
+        from album.gui.settings_dialog import SettingsDialog
+
+        if self.lib is not None:
+            SettingsDialog(self.lib, self.ops, self.settings, self).exec()
+
+    def show_error(self, message: str) -> None:
+        """Say what went wrong in plain words: status bar plus a (non-blocking) message box."""
+        self.statusBar().showMessage(message, 15000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Face Album", message, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._close_library()
+        super().closeEvent(event)
+
+
+def _scan_report(summary: object, stopped: bool) -> str:
+    head = "Scan paused" if stopped else "Scan finished"
+    parts = [
+        f"{summary.new + summary.changed:,} new photos",
+        f"{summary.faces_found:,} faces found",
+    ]
+    if summary.errors:
+        parts.append(f"{summary.errors:,} files could not be read")
+    return f"{head}: " + ", ".join(parts) + "."

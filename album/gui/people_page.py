@@ -1,0 +1,70 @@
+"""The home page: every person as a round face, plus the way to unsorted faces and suggestions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from album.gui.controller import AlbumController, suggestion_count
+from album.gui.people_view import PeopleModel, PeopleView
+from album.gui.thumbs import ThumbnailCache
+from album.people.types import UNSORTED, PersonSummary
+
+EMPTY_TEXT = "No people yet. They appear here as the scan finds faces."
+
+
+class PeoplePage(QWidget):
+    """Header (counts, Unsorted, Review) over the people grid; refreshes from change sets."""
+
+    person_opened = Signal(int)
+    unsorted_opened = Signal()
+    review_opened = Signal()
+
+    def __init__(
+        self, controller: AlbumController, chips: ThumbnailCache, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self.summary = QLabel()
+        self.summary.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        self.unsorted_button = QPushButton("Unsorted faces")
+        self.review_button = QPushButton("Review suggestions")
+        self.review_button.setToolTip("Answer “Is this Anna?” questions with Y / N (R)")
+        self.empty = QLabel(EMPTY_TEXT)
+        self.model = PeopleModel(chips, self)
+        self.view = PeopleView()
+        self.view.setModel(self.model)
+        header = QHBoxLayout()
+        header.addWidget(self.summary, 1)
+        header.addWidget(self.unsorted_button)
+        header.addWidget(self.review_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.view, 1)
+        self.view.person_activated.connect(self.person_opened)
+        self.unsorted_button.clicked.connect(self.unsorted_opened)
+        self.review_button.clicked.connect(self.review_opened)
+        self.model.rename_requested.connect(controller.rename)
+        self.model.merge_requested.connect(controller.merge)
+        self.model.move_faces_requested.connect(controller.move_faces)
+
+    def refresh(self) -> None:
+        self._controller.read(
+            lambda p: (p.list_people(include_unsorted=True), suggestion_count(p)), self._show
+        )
+
+    def _show(self, result: tuple[list[PersonSummary], int]) -> None:
+        everyone, suggestions = result
+        people = [p for p in everyone if p.id != UNSORTED]
+        unsorted = next((p.face_count for p in everyone if p.id == UNSORTED), 0)
+        self.model.set_people(people)
+        named = sum(1 for p in people if p.name)
+        self.summary.setText(f"People  ·  {len(people):,} found, {named:,} named")
+        self.unsorted_button.setText(f"Unsorted faces ({unsorted:,})")
+        self.review_button.setText(f"Review suggestions ({suggestions:,})")
+        self.review_button.setEnabled(suggestions > 0)
+        self.empty.setVisible(not people)
+
+    def selected_ids(self) -> list[int]:
+        return self.view.selected_person_ids()

@@ -1,0 +1,175 @@
+"""One person: an editable name, their photos newest first, and their faces as a strip to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from album.gui.controller import AlbumController
+from album.gui.faces_view import FaceGrid, FaceModel
+from album.gui.person_picker import Choice
+from album.gui.photos_view import PhotoGrid, PhotoModel
+from album.gui.queries import PhotoRow, face_photos
+from album.gui.thumbs import ThumbnailCache
+from album.people.types import ChangeSet, PeopleError, PersonSummary
+
+FACES_HINT = "Wrong face? Select it, then Delete = not this person, M = move, X = not a face."
+
+Picker = Callable[[str, int | None], Choice | None]
+
+
+class PersonPage(QWidget):
+    """Shows `person_id`; fixes go through the controller, and the page follows its changes."""
+
+    photo_opened = Signal(int)
+    person_gone = Signal()
+
+    def __init__(
+        self,
+        controller: AlbumController,
+        chips: ThumbnailCache,
+        photos: ThumbnailCache,
+        pick_person: Picker,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controller, self._pick_person = controller, pick_person
+        self.person_id: int | None = None
+        self._summary: PersonSummary | None = None
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText("Add a name")
+        self.name_edit.setStyleSheet(
+            "font-size: 18pt; font-weight: 600; border: none; background: transparent;"
+        )
+        self.counts = QLabel()
+        self.hide_button = QPushButton("Hide person")
+        self.photo_model = PhotoModel(photos, self)
+        self.photo_grid = PhotoGrid()
+        self.photo_grid.setModel(self.photo_model)
+        self.face_model = FaceModel(chips, self)
+        self.face_strip = FaceGrid(72, strip=True)
+        self.face_strip.setModel(self.face_model)
+        self.remove_button = QPushButton("Not this person")
+        self.move_button = QPushButton("Move to…")
+        self.not_face_button = QPushButton("Not a face")
+        self._layout()
+        self._connect()
+
+    def _layout(self) -> None:
+        header = QHBoxLayout()
+        header.addWidget(self.name_edit, 1)
+        header.addWidget(self.counts)
+        header.addWidget(self.hide_button)
+        fixes = QHBoxLayout()
+        fixes.addWidget(QLabel(FACES_HINT), 1)
+        for button in (self.remove_button, self.move_button, self.not_face_button):
+            fixes.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.photo_grid, 1)
+        layout.addLayout(fixes)
+        layout.addWidget(self.face_strip)
+
+    def _connect(self) -> None:
+        self.name_edit.editingFinished.connect(self._rename)
+        self.hide_button.clicked.connect(self._hide)
+        self.photo_grid.photo_activated.connect(self.photo_opened)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.move_button.clicked.connect(self.move_selected)
+        self.not_face_button.clicked.connect(self.not_face_selected)
+        for key, slot in (
+            ("Delete", self.remove_selected),
+            ("M", self.move_selected),
+            ("X", self.not_face_selected),
+        ):
+            shortcut = QShortcut(QKeySequence(key), self.face_strip)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
+
+    def show_person(self, person_id: int) -> None:
+        self.person_id = person_id
+        self.name_edit.clear()
+        self.counts.clear()
+        self.photo_model.set_rows([])
+        self.face_model.set_faces([])
+        self.refresh()
+
+    def refresh(self) -> None:
+        person_id, lib = self.person_id, self._controller.lib
+        if person_id is None:
+            return
+
+        def load(people):
+            try:
+                summary = people.person(person_id)
+            except PeopleError:
+                return None  # merged away or emptied: the page goes back
+            faces = [f.id for f in people.person_faces(person_id)]
+            return summary, faces, face_photos(lib, faces)
+
+        self._controller.read(load, lambda result: self._show(person_id, result))
+
+    def _show(
+        self, person_id: int, result: tuple[PersonSummary, list[int], list[PhotoRow]] | None
+    ) -> None:
+        if person_id != self.person_id:
+            return  # the user moved on: a stale answer
+        if result is None:
+            self.person_id = None
+            self.person_gone.emit()
+            return
+        self._summary, faces, rows = result
+        self.name_edit.setText(self._summary.name or "")
+        self.counts.setText(f"{self._summary.photo_count:,} photos · {len(faces):,} faces")
+        self.photo_model.set_rows(rows)
+        self.face_model.set_faces(faces)
+
+    def on_changed(self, changes: ChangeSet | None) -> None:
+        if self.person_id is None:
+            return
+        if (
+            changes is None
+            or self.person_id in changes.person_ids | changes.removed_person_ids
+            or changes.face_ids & set(self.face_model.face_ids())
+        ):
+            self.refresh()
+
+    # -- fixes ------------------------------------------------------------------------------
+    def _rename(self) -> None:
+        name = self.name_edit.text().strip()
+        if (
+            self.person_id is not None
+            and self._summary is not None
+            and name
+            and name != (self._summary.name or "")
+        ):
+            self._controller.rename(self.person_id, name)
+
+    def _hide(self) -> None:
+        if self.person_id is not None:
+            self._controller.hide(self.person_id)
+
+    def remove_selected(self) -> None:
+        faces = self.face_strip.selected_face_ids()
+        if faces:
+            self._controller.remove_faces(faces)
+
+    def not_face_selected(self) -> None:
+        faces = self.face_strip.selected_face_ids()
+        if faces:
+            self._controller.not_a_face(faces)
+
+    def move_selected(self) -> None:
+        faces = self.face_strip.selected_face_ids()
+        if not faces:
+            return
+        choice = self._pick_person(f"Move {len(faces)} face(s) to:", self.person_id)
+        if choice is None:
+            return
+        if choice.person_id is not None:
+            self._controller.move_faces(faces, choice.person_id)
+        else:
+            self._controller.move_faces_to_new_person(faces, choice.new_name)

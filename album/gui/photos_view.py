@@ -1,0 +1,74 @@
+"""Photo thumbnail grids (a person's photos, search results): rows are `PhotoRow`s, pixels lazy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+
+from album.gui.queries import PhotoRow
+from album.gui.thumbs import ThumbnailCache
+
+PhotoIdRole = Qt.ItemDataRole.UserRole + 21
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class PhotoModel(QAbstractListModel):
+    """`PhotoRow`s in display order; thumbnails from the photo `ThumbnailCache`."""
+
+    def __init__(self, thumbs: ThumbnailCache, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[PhotoRow] = []
+        self._row_of_key: dict = {}
+        self._thumbs = thumbs
+        thumbs.ready.connect(self._on_thumb)
+
+    def set_rows(self, rows: Sequence[PhotoRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._row_of_key = {row.key: i for i, row in enumerate(self._rows)}
+        self.endResetModel()
+
+    def rows(self) -> list[PhotoRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._thumbs.get(row.key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            when = row.taken_at.strftime("%d %b %Y") if row.taken_at else "date unknown"
+            return f"{row.path}\n{when}"
+        if role == PhotoIdRole:
+            return row.photo_id
+        return None
+
+    def _on_thumb(self, key: object) -> None:
+        row = self._row_of_key.get(key)
+        if row is not None:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class PhotoGrid(QListView):
+    """Uniform thumbnail grid; Enter or double-click opens the photo (`photo_activated(id)`)."""
+
+    photo_activated = Signal(int)
+
+    def __init__(self, thumb_size: int = 200, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setIconSize(QSize(thumb_size, thumb_size))
+        self.setGridSize(QSize(thumb_size + 12, thumb_size + 12))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.activated.connect(lambda index: self.photo_activated.emit(index.data(PhotoIdRole)))
