@@ -1,0 +1,30 @@
+"""People: clustering faces into people, the user's decisions about them, search and suggestions.
+
+Front door: `People(lib)`; see `album.people.api`. Pure clustering lives in `album.people.cluster`.
+"""
+
+from album.people.api import People
+from album.people.types import (
+    UNSORTED,
+    ChangeSet,
+    ClusterSettings,
+    FaceInfo,
+    PeopleError,
+    PersonSummary,
+    PhotoHit,
+    SearchHit,
+    Suggestion,
+)
+
+__all__ = [
+    "UNSORTED",
+    "ChangeSet",
+    "ClusterSettings",
+    "FaceInfo",
+    "People",
+    "PeopleError",
+    "PersonSummary",
+    "PhotoHit",
+    "SearchHit",
+    "Suggestion",
+]

@@ -16,7 +16,7 @@ def knn_graph(
     which for faces is a few dozen per row however large the library.
     """
     n = len(vectors)
-    heads, tails, sims = [], [], []
+    heads, tails, sims = [np.zeros(0, np.int64)] * 2, [np.zeros(0, np.int64)] * 2, [np.zeros(0)]
     for start in range(0, n, QUERY_BLOCK):
         block = vectors[start : start + QUERY_BLOCK] @ vectors.T
         rows, cols = np.nonzero(block >= min_sim)

@@ -1,0 +1,270 @@
+"""`People`: the one object the CLI and the GUI use for people, search and corrections.
+
+Every method opens its own transaction and returns plain values (ids, dataclasses); every
+mutation returns a `ChangeSet` so a view refreshes only what changed. The vector index of the
+active model is loaded lazily and kept up to date with the database on each search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from album.library.library import Library
+from album.library.schema import Decision, Edit, FaceRejection, Model, Setting
+from album.people import assign, decisions, queries
+from album.people.edits import latest_edit, undo_edit
+from album.people.suggest import suggestions
+from album.people.types import (
+    ChangeSet,
+    ClusterSettings,
+    FaceInfo,
+    PeopleError,
+    PersonSummary,
+    PhotoHit,
+    SearchHit,
+    Suggestion,
+)
+from album.search import VectorIndex, load_index
+from training.spec import Thresholds
+
+T = TypeVar("T")
+ANCHORS_PER_PERSON = 64  # faces of a person matched against the library for `person_photos`
+SETTING_KEY = "clustering"
+
+
+class People:
+    """People of one library under its active model (or `model_id`)."""
+
+    def __init__(
+        self, lib: Library, model_id: int | None = None, settings: ClusterSettings | None = None
+    ) -> None:
+        self.lib = lib
+        self._model_id = model_id
+        self._settings = settings
+        self._index: VectorIndex | None = None
+
+    # -- configuration ----------------------------------------------------------------------
+    @property
+    def model_id(self) -> int:
+        model_id = self._model_id or self.lib.active_model_id()
+        if model_id is None:
+            raise PeopleError("no active model: scan the library first")
+        return model_id
+
+    def thresholds(self) -> Thresholds:
+        with self.lib.session() as s:
+            model = s.get(Model, self.model_id)
+            return Thresholds(**(model.spec or {}).get("thresholds", {}))
+
+    def settings(self) -> ClusterSettings:
+        """Constructor settings, else the library's `clustering` setting, else defaults."""
+        if self._settings is not None:
+            return self._settings
+        with self.lib.session() as s:
+            stored = s.get(Setting, SETTING_KEY)
+            return ClusterSettings(**stored.value) if stored else ClusterSettings()
+
+    def cluster_threshold(self) -> float:
+        chosen = self.settings().threshold
+        return self.thresholds().suggestion if chosen is None else chosen
+
+    def index(self) -> VectorIndex:
+        """The active model's index, refreshed from the database when embeddings changed."""
+        self._index = load_index(self.lib, self.model_id, self._index)
+        return self._index
+
+    def _write(self, action: Callable[[Session], T]) -> T:
+        with self.lib.transaction() as s:
+            return action(s)
+
+    # -- reading ----------------------------------------------------------------------------
+    def list_people(
+        self, include_hidden: bool = False, include_unsorted: bool = False
+    ) -> list[PersonSummary]:
+        with self.lib.session() as s:
+            return queries.list_people(s, include_hidden, include_unsorted)
+
+    def person(self, person_id: int) -> PersonSummary:
+        with self.lib.session() as s:
+            return queries.person_summary(s, person_id)
+
+    def person_faces(self, person_id: int) -> list[FaceInfo]:
+        with self.lib.session() as s:
+            return queries.person_faces(s, person_id)
+
+    def unsorted_faces(self) -> list[FaceInfo]:
+        with self.lib.session() as s:
+            return queries.person_faces(s, queries.UNSORTED)
+
+    def history(self, limit: int = 20) -> list[dict]:
+        """The latest edits, newest first: id, action, when, undone, what."""
+        with self.lib.session() as s:
+            edits = s.scalars(select(Edit).order_by(Edit.id.desc()).limit(limit))
+            return [
+                {
+                    "id": e.id,
+                    "action": e.action,
+                    "created_at": e.created_at,
+                    "undone": e.undone,
+                    **e.payload.get("detail", {}),
+                }
+                for e in edits
+            ]
+
+    # -- search -----------------------------------------------------------------------------
+    def search_face(
+        self, face_id: int, threshold: float | None = None, k: int = 200
+    ) -> list[SearchHit]:
+        """Faces most like this one (itself excluded), best first, cosine >= threshold
+        (default: the model's same-person threshold)."""
+        vector = self.index().vector(face_id)
+        if vector is None:
+            raise PeopleError(f"face {face_id} has no embedding for model {self.model_id}")
+        return [h for h in self.search_embedding(vector, threshold, k + 1) if h.face_id != face_id][
+            :k
+        ]
+
+    def search_embedding(
+        self, vector: np.ndarray, threshold: float | None = None, k: int = 200
+    ) -> list[SearchHit]:
+        """Faces most like an embedding of the active model (e.g. from a new photo)."""
+        threshold = self.thresholds().same_person if threshold is None else threshold
+        ids, sims = self.index().search(np.asarray(vector, np.float32)[None], k)
+        keep = sims[0] >= threshold
+        with self.lib.session() as s:
+            info = queries.faces_info(s, ids[0][keep].tolist())
+        return [
+            SearchHit(fid, info[fid].photo_id, float(sim), info[fid].person_id)
+            for fid, sim in zip(ids[0][keep].tolist(), sims[0][keep].tolist(), strict=True)
+            if fid in info and info[fid].decision != Decision.NOT_FACE
+        ]
+
+    def person_photos(self, person_id: int, threshold: float | None = None) -> list[PhotoHit]:
+        """Photos with a face assigned to the person or matching one of their faces above the
+        same-person threshold (faces confirmed for someone else or rejected for them excluded)."""
+        threshold = self.thresholds().same_person if threshold is None else threshold
+        faces = self.person_faces(person_id)
+        index = self.index()
+        anchors = [
+            v for v in (index.vector(f.id) for f in faces[:ANCHORS_PER_PERSON]) if v is not None
+        ]
+        best = _best_similarity(index, np.stack(anchors)) if anchors else np.zeros(len(index))
+        rows = np.flatnonzero(best >= threshold)
+        with self.lib.session() as s:
+            candidates = queries.faces_info(s, index.ids[rows].tolist())
+            rejected = set(
+                s.scalars(select(FaceRejection.face_id).where(FaceRejection.person_id == person_id))
+            )
+        return _photo_hits(
+            faces, candidates, dict(zip(index.ids[rows].tolist(), best[rows].tolist())), rejected
+        )
+
+    # -- decisions (each one undoable edit) ---------------------------------------------------
+    def name(self, person_id: int, name: str | None) -> ChangeSet:
+        return self._write(lambda s: decisions.name(s, person_id, name))
+
+    def merge(self, keep_id: int, other_id: int) -> ChangeSet:
+        return self._write(lambda s: decisions.merge(s, keep_id, other_id))
+
+    def move(self, face_ids: Iterable[int], person_id: int) -> ChangeSet:
+        return self._write(lambda s: decisions.move(s, list(face_ids), person_id))
+
+    def split(self, face_ids: Iterable[int], name: str | None = None) -> ChangeSet:
+        return self._write(lambda s: decisions.split(s, list(face_ids), name))
+
+    def remove(self, face_ids: Iterable[int]) -> ChangeSet:
+        return self._write(lambda s: decisions.remove(s, list(face_ids)))
+
+    def not_a_face(self, face_ids: Iterable[int]) -> ChangeSet:
+        return self._write(lambda s: decisions.not_a_face(s, list(face_ids)))
+
+    def hide(self, person_id: int, hidden: bool = True) -> ChangeSet:
+        return self._write(lambda s: decisions.hide(s, person_id, hidden))
+
+    def set_cover(self, person_id: int, face_id: int) -> ChangeSet:
+        return self._write(lambda s: decisions.set_cover(s, person_id, face_id))
+
+    def reject(self, face_ids: int | Iterable[int], person_id: int) -> ChangeSet:
+        ids = [face_ids] if isinstance(face_ids, int) else list(face_ids)
+        return self._write(lambda s: decisions.reject(s, ids, person_id))
+
+    def suggestions(self, limit: int | None = 50) -> list[Suggestion]:
+        floor = self.cluster_threshold() - self.settings().suggest_margin
+        index = self.index()
+        with self.lib.session() as s:
+            return suggestions(s, index, floor, limit)
+
+    def accept_suggestion(self, suggestion: Suggestion) -> ChangeSet:
+        """Yes: the faces become the suggested person (confirmed); an emptied cluster goes."""
+        return self._write(
+            lambda s: decisions.move(s, suggestion.face_ids, suggestion.person_id, "accept")
+        )
+
+    def reject_suggestion(self, suggestion: Suggestion) -> ChangeSet:
+        """No: remembered per face, so this person is never suggested for them again."""
+        return self._write(
+            lambda s: decisions.reject(s, suggestion.face_ids, suggestion.person_id, "decline")
+        )
+
+    def undo(self) -> ChangeSet | None:
+        """Revert the latest edit not yet undone; None when there is nothing to undo."""
+        with self.lib.transaction() as s:
+            edit = latest_edit(s)
+            return None if edit is None else undo_edit(s, edit)
+
+    # -- automatic placement ----------------------------------------------------------------
+    def recluster(self) -> ChangeSet:
+        """Full re-cluster (one undoable edit); user decisions are constraints, never changed."""
+        settings, threshold, index = self.settings(), self.cluster_threshold(), self.index()
+        return self._write(
+            lambda s: assign.recluster(s, index, threshold, settings.min_size, settings.k)
+        )
+
+    def assign_new(self, face_ids: Iterable[int]) -> ChangeSet:
+        """Place new (unsorted) faces into existing people without re-clustering."""
+        threshold, index = self.cluster_threshold(), self.index()
+        return self._write(lambda s: assign.assign_new(s, index, list(face_ids), threshold))
+
+
+def _best_similarity(index: VectorIndex, anchors: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """For each index row, its highest cosine to any anchor."""
+    return np.concatenate(
+        [
+            (index.vectors[i : i + block] @ anchors.T).max(axis=1)
+            for i in range(0, len(index), block)
+        ]
+        or [np.zeros(0, np.float32)]
+    )
+
+
+def _photo_hits(
+    faces: list[FaceInfo],
+    candidates: dict[int, FaceInfo],
+    sims: dict[int, float],
+    rejected: set[int],
+) -> list[PhotoHit]:
+    person_id = faces[0].person_id if faces else None
+    photos: dict[int, dict] = {}
+    for face in faces:
+        entry = photos.setdefault(face.photo_id, {"faces": [], "assigned": True, "sim": None})
+        entry["faces"].append(face.id)
+    for fid, face in candidates.items():
+        foreign = face.decision == Decision.CONFIRMED and face.person_id != person_id
+        if (
+            face.person_id == person_id
+            or foreign
+            or fid in rejected
+            or face.decision == Decision.NOT_FACE
+        ):
+            continue
+        entry = photos.setdefault(face.photo_id, {"faces": [], "assigned": False, "sim": None})
+        entry["faces"].append(fid)
+        entry["sim"] = max(entry["sim"] or -1.0, sims[fid])
+    hits = [PhotoHit(pid, tuple(e["faces"]), e["assigned"], e["sim"]) for pid, e in photos.items()]
+    hits.sort(key=lambda h: (not h.assigned, -(h.similarity or 0.0), h.photo_id))
+    return hits

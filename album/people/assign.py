@@ -1,0 +1,211 @@
+"""Automatic placement: the full re-cluster and the incremental assignment of new faces.
+
+Neither ever overrides the user: confirmed faces anchor their person, not-a-face faces are
+left out, rejections are constraints. Only AUTO/NONE faces move. Both use one criterion, the
+average cosine between a face (or group) and a person's faces, so a rescan places new faces
+where a full re-cluster would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from album.library.library import now
+from album.library.schema import Decision, Face, FaceRejection, Person
+from album.people.cluster import FREE, cluster
+from album.people.decisions import _assign
+from album.people.edits import Recorder, chunked
+from album.people.types import ChangeSet
+from album.search.index import VectorIndex
+
+
+@dataclass
+class FaceTable:
+    """The clusterable faces (embedded for the model, not marked not-a-face), as arrays."""
+
+    ids: np.ndarray
+    photos: np.ndarray
+    people: np.ndarray  # person id or 0
+    confirmed: np.ndarray  # bool
+    rows: np.ndarray  # row of each face in the index
+
+    @classmethod
+    def load(
+        cls, session: Session, index: VectorIndex, face_ids: list[int] | None = None
+    ) -> FaceTable:
+        query = select(Face.id, Face.photo_id, Face.person_id, Face.decision).where(
+            Face.decision != Decision.NOT_FACE
+        )
+        if face_ids is None:
+            found = session.execute(query).all()
+        else:
+            found = [
+                r
+                for chunk in chunked(face_ids)
+                for r in session.execute(query.where(Face.id.in_(chunk)))
+            ]
+        found = [(r, index.row_of(r[0])) for r in found]
+        found = [(r, row) for r, row in found if row is not None]
+        return cls(
+            ids=np.array([r[0] for r, _ in found], np.int64),
+            photos=np.array([r[1] for r, _ in found], np.int64),
+            people=np.array([r[2] or 0 for r, _ in found], np.int64),
+            confirmed=np.array([r[3] == Decision.CONFIRMED for r, _ in found], bool),
+            rows=np.array([row for _, row in found], np.int64),
+        )
+
+
+def rejections_by_face(session: Session) -> dict[int, set[int]]:
+    rejected: dict[int, set[int]] = {}
+    for face_id, person_id in session.execute(
+        select(FaceRejection.face_id, FaceRejection.person_id)
+    ):
+        rejected.setdefault(face_id, set()).add(person_id)
+    return rejected
+
+
+def recluster(
+    session: Session, index: VectorIndex, threshold: float, min_size: int, k: int
+) -> ChangeSet:
+    """Re-cluster every clusterable face; one undoable edit. Unnamed clusters keep their ids
+    where they keep most of their faces; unnamed people left empty are deleted."""
+    table = FaceTable.load(session, index)
+    by_face = rejections_by_face(session)
+    rejected = {r: by_face[f] for r, f in enumerate(table.ids.tolist()) if f in by_face}
+    anchors = np.where(table.confirmed, table.people, FREE)
+    result = cluster(
+        index.vectors[table.rows], table.photos, threshold, min_size, k, anchors, rejected
+    )
+    rec = Recorder(session, "recluster")
+    stale = set(session.scalars(select(Person.id).where(Person.name.is_(None))))
+    rec.capture(person_ids=stale)
+    person_of_label = _label_people(session, table, result.labels, result.anchor_of, rec)
+    target = np.array([person_of_label.get(label, 0) for label in result.labels.tolist()], np.int64)
+    for row, people in rejected.items():  # a kept unnamed id must not take back its rejects
+        if target[row] in people:
+            target[row] = 0
+    changed = ~table.confirmed & (target != table.people)
+    rec.capture(table.ids[changed].tolist())
+    for pid in np.unique(target[changed]).tolist():
+        ids = table.ids[changed & (target == pid)].tolist()
+        _assign(session, ids, pid or None, Decision.AUTO if pid else Decision.NONE)
+    _drop_empty_unnamed(session, rec, stale)
+    return rec.finish(
+        {"threshold": threshold, "min_size": min_size, "clusters": len(result.anchor_of)}
+    )
+
+
+def _label_people(
+    session: Session, table: FaceTable, labels: np.ndarray, anchor_of: dict[int, int], rec: Recorder
+) -> dict[int, int]:
+    """Person id per cluster label: its anchor, else the unnamed person holding most of it, else new."""
+    mapping = {label: pid for label, pid in anchor_of.items() if pid != FREE}
+    unnamed = set(session.scalars(select(Person.id).where(Person.name.is_(None)))) - set(
+        mapping.values()
+    )
+    votes: list[tuple[int, int, int]] = []
+    for label in anchor_of:
+        if label in mapping:
+            continue
+        members = table.people[(labels == label) & ~table.confirmed]
+        pids, counts = np.unique(members[np.isin(members, list(unnamed))], return_counts=True)
+        votes += [(-int(c), label, int(p)) for p, c in zip(pids, counts, strict=True)]
+    for _, label, pid in sorted(votes):
+        if label not in mapping and pid in unnamed:
+            mapping[label] = pid
+            unnamed.discard(pid)
+    for label in anchor_of:
+        if label not in mapping:
+            person = Person(name=None, hidden=False, created_at=now())
+            session.add(person)
+            session.flush()
+            rec.created(person.id)
+            mapping[label] = person.id
+    return mapping
+
+
+def _drop_empty_unnamed(session: Session, rec: Recorder, person_ids: set[int]) -> None:
+    session.flush()
+    used = set(
+        session.scalars(select(Face.person_id).where(Face.person_id.is_not(None)).distinct())
+    )
+    for pid in sorted(person_ids - used):
+        person = session.get(Person, pid)
+        if person is not None and person.name is None:
+            rec.deleting(pid)
+            session.delete(person)
+    session.flush()
+
+
+def person_means(index: VectorIndex, table: FaceTable) -> tuple[np.ndarray, np.ndarray]:
+    """(person ids, mean unit vector of each person's faces): mean·f is f's average cosine to them."""
+    assigned = table.people > 0
+    pids, slot = np.unique(table.people[assigned], return_inverse=True)
+    sums = np.zeros((len(pids), index.dim), np.float64)
+    np.add.at(sums, slot, index.vectors[table.rows[assigned]])
+    counts = np.bincount(slot, minlength=len(pids))
+    return pids, (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+
+
+def assign_new(
+    session: Session, index: VectorIndex, face_ids: list[int], threshold: float
+) -> ChangeSet:
+    """Put unsorted new faces into the existing person whose faces they match on average.
+
+    Not a user decision, so not an edit: faces become AUTO, and a re-cluster may revise them.
+    """
+    table = FaceTable.load(session, index)
+    pids, means = person_means(index, table)
+    wanted = set(int(f) for f in face_ids)
+    free = (table.people == 0) & ~table.confirmed & np.isin(table.ids, list(wanted))
+    if not free.any() or not len(pids):
+        return ChangeSet()
+    scores = index.vectors[table.rows[free]] @ means.T
+    _mask_constraints(session, scores, table, free, pids)
+    placed = _greedy_per_photo(scores, table.photos[free], threshold)
+    ids = table.ids[free]
+    for slot, col in placed.items():
+        _assign(session, [int(ids[slot])], int(pids[col]), Decision.AUTO)
+    return ChangeSet(
+        person_ids=frozenset(int(pids[c]) for c in placed.values()),
+        face_ids=frozenset(int(ids[s]) for s in placed),
+    )
+
+
+def _mask_constraints(
+    session: Session, scores: np.ndarray, table: FaceTable, free: np.ndarray, pids: np.ndarray
+) -> None:
+    """-inf where a face rejected the person or its photo already holds a face of them."""
+    column = {int(p): c for c, p in enumerate(pids.tolist())}
+    rejected = rejections_by_face(session)
+    in_photo: dict[int, set[int]] = {}
+    for photo, pid in zip(table.photos.tolist(), table.people.tolist(), strict=True):
+        if pid:
+            in_photo.setdefault(photo, set()).add(pid)
+    for slot, (fid, photo) in enumerate(
+        zip(table.ids[free].tolist(), table.photos[free].tolist(), strict=True)
+    ):
+        for pid in rejected.get(fid, set()) | in_photo.get(photo, set()):
+            if pid in column:
+                scores[slot, column[pid]] = -np.inf
+
+
+def _greedy_per_photo(scores: np.ndarray, photos: np.ndarray, threshold: float) -> dict[int, int]:
+    """Best person per face above threshold; two faces of one photo never share a person."""
+    placed: dict[int, int] = {}
+    taken: set[tuple[int, int]] = set()
+    best = scores.argmax(axis=1) if scores.shape[1] else np.zeros(0, int)
+    order = np.argsort(-scores[np.arange(len(scores)), best])
+    for slot in order.tolist():
+        for col in np.argsort(-scores[slot]).tolist():
+            if scores[slot, col] < threshold:
+                break
+            if (int(photos[slot]), col) not in taken:
+                placed[slot] = col
+                taken.add((int(photos[slot]), col))
+                break
+    return placed

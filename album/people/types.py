@@ -1,0 +1,97 @@
+"""Plain values the people API returns (never ORM objects): safe to pass to threads and Qt models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+UNSORTED = 0  # pseudo person id for faces in no person (ids of real people start at 1)
+
+
+class PeopleError(ValueError):
+    """A request the people API refuses (unknown id, contradictory decision)."""
+
+
+@dataclass(frozen=True)
+class PersonSummary:
+    id: int  # UNSORTED for the unsorted pseudo person
+    name: str | None
+    face_count: int
+    photo_count: int
+    cover_face_id: int | None
+    hidden: bool
+    confirmed_count: int = 0
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    id: int
+    photo_id: int
+    person_id: int | None
+    decision: str  # none / auto / confirmed / not_face
+    box: tuple[float, float, float, float]
+    quality: float
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    face_id: int
+    photo_id: int
+    similarity: float
+    person_id: int | None
+
+
+@dataclass(frozen=True)
+class PhotoHit:
+    """A photo of a person: `assigned` faces belong to them; `similarity` is the best match above
+    the model threshold among the photo's other faces (None when only assigned faces put it here)."""
+
+    photo_id: int
+    face_ids: tuple[int, ...]
+    assigned: bool
+    similarity: float | None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """These faces (an unnamed cluster, or one unsorted face) are probably `person_id`."""
+
+    face_ids: tuple[int, ...]
+    person_id: int
+    person_name: str
+    similarity: float
+    source_person_id: int | None  # the unnamed cluster the faces are in, if any
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What a mutation changed, so a view refreshes only these. `edit_id` undoes it."""
+
+    edit_id: int | None = None
+    person_ids: frozenset[int] = field(default_factory=frozenset)  # changed or created
+    removed_person_ids: frozenset[int] = field(default_factory=frozenset)
+    face_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def to_dict(self) -> dict:
+        return {
+            "edit_id": self.edit_id,
+            "person_ids": sorted(self.person_ids),
+            "removed_person_ids": sorted(self.removed_person_ids),
+            "face_ids": sorted(self.face_ids),
+        }
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Clustering knobs, stored in the library's `clustering` setting.
+
+    threshold: average pairwise cosine for two groups to merge (None: the model's `suggestion`
+    threshold; averages over many pairs are less noisy than one pair, so a lower bar than the
+    pairwise `same_person` is right — measured on faces-dev). min_size: smaller groups stay
+    unsorted. k: neighbours per face in the candidate graph. suggest_margin: suggestions go this
+    far below the threshold (above it, clustering would already have joined them).
+    """
+
+    threshold: float | None = None
+    min_size: int = 3
+    k: int = 30
+    suggest_margin: float = 0.15

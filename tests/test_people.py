@@ -1,0 +1,385 @@
+"""People API on a synthetic library: clustering, constraints, decisions, undo, suggestions.
+
+The library is filled through the ORM with noisy unit vectors around one centre per person
+(pairwise cosine ≈ 0.7 within a person, ≈ 0 ± 0.15 across), some photos holding two people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from album.library.library import Library, now
+from album.library.schema import (
+    Decision,
+    Embedding,
+    Face,
+    FaceRejection,
+    Model,
+    Person,
+    Photo,
+    Root,
+)
+from album.people import UNSORTED, People, PeopleError
+
+DIM = 64
+
+
+@dataclass
+class Synth:
+    lib: Library
+    model_id: int
+    centres: np.ndarray
+    truth: dict[int, int]  # face id -> true person index
+    root_id: int
+    pairs: list[list[int]]  # face ids of the photos holding two people
+
+    def faces_of(self, who: int) -> list[int]:
+        return sorted(f for f, p in self.truth.items() if p == who)
+
+
+def noisy(centre: np.ndarray, rng: np.random.Generator, noise: float = 0.6) -> np.ndarray:
+    v = centre + rng.normal(0, noise / np.sqrt(len(centre)), len(centre))
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def add_photo(synth: Synth, people: list[int], rng: np.random.Generator, vectors=None) -> list[int]:
+    """One photo holding one face per entry of `people` (true person indexes); returns face ids."""
+    with synth.lib.transaction() as s:
+        photo = Photo(
+            root_id=synth.root_id,
+            relpath=f"p{len(synth.truth)}_{rng.integers(1 << 30)}.jpg",
+            size=1,
+            mtime_ns=1,
+            status="done",
+        )
+        s.add(photo)
+        s.flush()
+        ids = []
+        for slot, who in enumerate(people):
+            face = Face(
+                photo_id=photo.id,
+                left=10.0 * slot,
+                top=0.0,
+                right=10.0 * slot + 8,
+                bottom=8.0,
+                landmarks=np.zeros((5, 2), np.float32),
+                score=1.0,
+                quality=50.0 + slot,
+                decision=Decision.NONE,
+            )
+            s.add(face)
+            s.flush()
+            vector = noisy(synth.centres[who], rng) if vectors is None else vectors[slot]
+            s.add(Embedding(face_id=face.id, model_id=synth.model_id, vector=vector))
+            synth.truth[face.id] = who
+            ids.append(face.id)
+    return ids
+
+
+def build(
+    lib: Library, people: int = 8, per_person: int = 20, pairs: int = 8, seed: int = 0
+) -> Synth:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(people + 4, DIM))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    with lib.transaction() as s:
+        model = Model(
+            name="synthetic",
+            backbone="test",
+            active=True,
+            created_at=now(),
+            spec={"thresholds": {"same_person": 0.5, "suggestion": 0.4}},
+        )
+        root = Root(path="/nonexistent/photos", added_at=now())
+        s.add_all([model, root])
+        s.flush()
+        synth = Synth(lib, model.id, centres, {}, root.id, [])
+    for who in range(people):
+        for _ in range(per_person):
+            add_photo(synth, [who], rng)
+    for i in range(pairs):
+        synth.pairs.append(add_photo(synth, [i % people, (i + 1) % people], rng))
+    return synth
+
+
+@pytest.fixture
+def synth(library) -> Synth:
+    return build(library)
+
+
+@pytest.fixture
+def people(synth) -> People:
+    p = People(synth.lib)
+    p.recluster()
+    return p
+
+
+def person_of(lib: Library, face_id: int) -> tuple[int | None, str]:
+    with lib.session() as s:
+        face = s.get(Face, face_id)
+        return face.person_id, str(face.decision)
+
+
+def cluster_of(people: People, synth: Synth, who: int) -> int:
+    """The person id holding most faces of true person `who`."""
+    ids = [person_of(synth.lib, f)[0] for f in synth.faces_of(who)]
+    return max(set(ids), key=ids.count)
+
+
+def state(lib: Library) -> tuple:
+    """Everything a decision can change, for before/after comparisons."""
+    with lib.session() as s:
+        faces = sorted(tuple(r) for r in s.execute(select(Face.id, Face.person_id, Face.decision)))
+        persons = sorted(
+            tuple(r)
+            for r in s.execute(select(Person.id, Person.name, Person.hidden, Person.cover_face_id))
+        )
+        rejections = sorted(
+            tuple(r) for r in s.execute(select(FaceRejection.face_id, FaceRejection.person_id))
+        )
+    return faces, persons, rejections
+
+
+# -- clustering ----------------------------------------------------------------------------------
+def test_recluster_finds_each_person_once(people, synth):
+    listed = people.list_people()
+    assert len(listed) == 8
+    for who in range(8):
+        ids = {person_of(synth.lib, f)[0] for f in synth.faces_of(who)}
+        assert len(ids) == 1 and None not in ids  # whole person in one cluster
+    assert len({cluster_of(people, synth, w) for w in range(8)}) == 8  # and clusters are distinct
+
+
+def test_two_faces_of_one_photo_never_share_a_person(library):
+    synth = build(library)
+    rng = np.random.default_rng(5)
+    twin = noisy(synth.centres[0], rng)
+    a, b = add_photo(synth, [0, 0], rng, vectors=[twin, twin])  # identical embeddings, one photo
+    People(library).recluster()
+    pa, pb = person_of(library, a)[0], person_of(library, b)[0]
+    assert pa is None or pa != pb
+
+
+def test_small_groups_stay_unsorted(library):
+    synth = build(library)
+    rng = np.random.default_rng(9)
+    stray = [add_photo(synth, [9], rng)[0] for _ in range(2)]  # two faces of a 9th person
+    p = People(library)
+    p.recluster()
+    assert all(person_of(library, f) == (None, "none") for f in stray)
+    assert set(stray) <= {f.id for f in p.unsorted_faces()}
+    assert p.list_people(include_unsorted=True)[-1].id == UNSORTED
+
+
+def test_recluster_keeps_every_user_decision(people, synth):
+    lib = synth.lib
+    a, b = cluster_of(people, synth, 0), cluster_of(people, synth, 1)
+    people.name(a, "Ann")
+    wrong = synth.faces_of(2)[0]
+    people.move([wrong], a)  # the user insists: confirmed, against the embedding
+    rejected = synth.faces_of(1)[0]
+    people.reject(rejected, b)
+    junk = synth.faces_of(3)[0]
+    people.not_a_face([junk])
+    people.hide(b)
+    people.recluster()
+    assert person_of(lib, wrong) == (a, "confirmed")
+    assert person_of(lib, rejected)[0] != b
+    assert person_of(lib, junk) == (None, "not_face")
+    summary = people.person(a)
+    assert summary.name == "Ann" and people.person(b).hidden
+    assert all(person_of(lib, f) == (a, "confirmed") for f in synth.faces_of(0))
+
+
+def test_recluster_twice_changes_nothing(people, synth):
+    before = state(synth.lib)
+    change = people.recluster()
+    assert state(synth.lib) == before
+    assert not change.face_ids
+
+
+# -- decisions and undo ---------------------------------------------------------------------------
+ACTIONS = {
+    "name": lambda p, a, b, f: p.name(a, "Bea"),
+    "merge": lambda p, a, b, f: p.merge(a, b),
+    "move": lambda p, a, b, f: p.move(f[:3], b),
+    "split": lambda p, a, b, f: p.split(f[:4], "Cy"),
+    "remove": lambda p, a, b, f: p.remove(f[:2]),
+    "not_a_face": lambda p, a, b, f: p.not_a_face(f[:2]),
+    "hide": lambda p, a, b, f: p.hide(a),
+    "cover": lambda p, a, b, f: p.set_cover(a, f[5]),
+    "reject": lambda p, a, b, f: p.reject(f[0], a),
+    "recluster": lambda p, a, b, f: p.recluster(),
+}
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_undo_restores_each_action(people, synth, action):
+    a, b = cluster_of(people, synth, 0), cluster_of(people, synth, 1)
+    people.name(b, "Bob")
+    people.reject(synth.faces_of(4)[0], a)  # a rejection in scope of the edit
+    if action == "recluster":
+        people.move(synth.faces_of(2)[:2], a)  # so the re-cluster has something to revise
+        with synth.lib.transaction() as s:  # and auto faces it will move
+            s.get(Face, synth.faces_of(5)[0]).person_id = a
+    before = state(synth.lib)
+    change = ACTIONS[action](people, a, b, synth.faces_of(0))
+    assert change.edit_id is not None
+    assert state(synth.lib) != before
+    undone = people.undo()
+    assert undone is not None and undone.edit_id == change.edit_id
+    assert state(synth.lib) == before
+
+
+def test_undo_steps_back_in_order_and_stops(people, synth):
+    a, b = cluster_of(people, synth, 0), cluster_of(people, synth, 1)
+    first = state(synth.lib)
+    people.name(a, "Ann")
+    second = state(synth.lib)
+    people.merge(a, b)
+    people.undo()
+    assert state(synth.lib) == second
+    people.undo()
+    assert state(synth.lib) == first
+    while people.undo() is not None:  # earlier edits (the initial re-cluster) too, then nothing
+        pass
+    assert people.undo() is None
+
+
+def test_merge_moves_faces_and_rejections(people, synth):
+    a, b = cluster_of(people, synth, 0), cluster_of(people, synth, 1)
+    outsider = synth.faces_of(3)[0]
+    people.reject(outsider, b)
+    change = people.merge(a, b)
+    assert change.removed_person_ids == {b}
+    assert all(person_of(synth.lib, f) == (a, "confirmed") for f in synth.faces_of(1))
+    with synth.lib.session() as s:
+        assert s.get(FaceRejection, (outsider, a)) is not None
+        assert s.get(Person, b) is None
+
+
+def test_move_refuses_a_second_confirmed_face_in_one_photo(people, synth):
+    x, y = synth.pairs[0]  # one photo with true people 0 and 1
+    a = cluster_of(people, synth, 0)
+    people.move([x], a)
+    with pytest.raises(PeopleError):
+        people.move([y], a)
+
+
+def test_removing_the_last_face_deletes_an_unnamed_person(people, synth):
+    a = cluster_of(people, synth, 0)
+    change = people.remove([f.id for f in people.person_faces(a)])
+    assert a in change.removed_person_ids
+    assert all(s.id != a for s in people.list_people(include_hidden=True))
+
+
+def test_hidden_people_are_listed_only_on_request(people, synth):
+    a = cluster_of(people, synth, 0)
+    people.hide(a)
+    assert a not in {s.id for s in people.list_people()}
+    assert a in {s.id for s in people.list_people(include_hidden=True)}
+    people.hide(a, False)
+    assert a in {s.id for s in people.list_people()}
+
+
+def test_cover_must_be_a_face_of_the_person(people, synth):
+    a = cluster_of(people, synth, 0)
+    with pytest.raises(PeopleError):
+        people.set_cover(a, synth.faces_of(1)[0])
+    people.set_cover(a, synth.faces_of(0)[3])
+    assert people.person(a).cover_face_id == synth.faces_of(0)[3]
+
+
+# -- incremental assignment ---------------------------------------------------------------------
+def test_new_faces_join_the_right_person_without_reclustering(people, synth):
+    rng = np.random.default_rng(11)
+    new = {who: add_photo(synth, [who], rng)[0] for who in range(8)}
+    stranger = add_photo(synth, [10], rng)[0]
+    change = people.assign_new([*new.values(), stranger])
+    for who, face in new.items():
+        assert person_of(synth.lib, face) == (cluster_of(people, synth, who), "auto")
+    assert person_of(synth.lib, stranger) == (None, "none")
+    assert change.face_ids == set(new.values())
+    assert change.edit_id is None  # not a user decision
+
+
+def test_assignment_respects_rejections(people, synth):
+    rng = np.random.default_rng(12)
+    face = add_photo(synth, [0], rng)[0]
+    a = cluster_of(people, synth, 0)
+    people.reject(face, a)
+    people.assign_new([face])
+    assert person_of(synth.lib, face)[0] != a
+
+
+# -- suggestions ---------------------------------------------------------------------------------
+def test_suggestion_proposes_the_named_person_and_accept_merges(people, synth):
+    a = cluster_of(people, synth, 0)
+    people.name(a, "Ann")
+    part = synth.faces_of(0)[:6]
+    split = people.split(part)  # an unnamed piece of Ann
+    (new_id,) = split.person_ids - {a}
+    top = people.suggestions()[0]
+    assert (top.person_id, top.source_person_id, set(top.face_ids)) == (a, new_id, set(part))
+    assert top.similarity > 0.5 and top.person_name == "Ann"
+    change = people.accept_suggestion(top)
+    assert new_id in change.removed_person_ids
+    assert all(person_of(synth.lib, f) == (a, "confirmed") for f in part)
+
+
+def test_declined_suggestion_is_never_proposed_again(people, synth):
+    a = cluster_of(people, synth, 0)
+    people.name(a, "Ann")
+    people.split(synth.faces_of(0)[:6])
+    top = people.suggestions()[0]
+    people.reject_suggestion(top)
+    again = [s for s in people.suggestions(limit=None) if s.person_id == a]
+    assert not any(set(s.face_ids) & set(top.face_ids) for s in again)
+    people.recluster()
+    assert all(person_of(synth.lib, f)[0] != a for f in top.face_ids)
+
+
+# -- search --------------------------------------------------------------------------------------
+def test_search_face_ranks_the_same_person_first(people, synth):
+    query = synth.faces_of(3)[0]
+    hits = people.search_face(query, k=50)
+    sims = [h.similarity for h in hits]
+    assert sims == sorted(sims, reverse=True) and min(sims) >= 0.5
+    assert query not in {h.face_id for h in hits}
+    assert {synth.truth[h.face_id] for h in hits} == {3}
+    assert len(hits) >= 15  # nearly all of the other 19+ faces clear the threshold
+
+
+def test_search_embedding_with_lower_threshold_reaches_further(people, synth):
+    vector = synth.centres[2]
+    strict = people.search_embedding(vector)
+    loose = people.search_embedding(vector, threshold=-1.0, k=1000)
+    assert len(loose) == len(synth.truth) > len(strict)
+    assert {synth.truth[h.face_id] for h in strict} == {2}
+
+
+def test_person_photos_include_matches_above_threshold(people, synth):
+    a = cluster_of(people, synth, 0)
+    loner = synth.faces_of(0)[0]
+    people.remove([loner])  # now unsorted and rejected for a
+    photos = {h.photo_id: h for h in people.person_photos(a)}
+    with synth.lib.session() as s:
+        loner_photo = s.get(Face, loner).photo_id
+    assert loner_photo not in photos  # rejected faces do not come back through search
+    people.undo()
+    people.remove([loner])
+    with synth.lib.transaction() as s:
+        s.execute(FaceRejection.__table__.delete())
+    hit = {h.photo_id: h for h in people.person_photos(a)}[loner_photo]
+    assert not hit.assigned and hit.similarity >= 0.5 and hit.face_ids == (loner,)
+
+
+def test_unknown_ids_raise_people_error(people):
+    with pytest.raises(PeopleError):
+        people.name(999, "x")
+    with pytest.raises(PeopleError):
+        people.move([999999], 1)
