@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from album.faces.pipeline import FacePipeline
 
 DEFAULT_MIN_FACE_SIZE = 40
@@ -25,7 +27,7 @@ def load_pipeline(
     embedder = load_library_embedder(lib, device=device) if embed else None
     return FacePipeline(
         detector=MMODDetector(min_face_size=min_face, device=device),
-        landmarks=ShapePredictor5(cache_dir=cache_dir),
+        landmarks=InclusiveRectLandmarks(ShapePredictor5(cache_dir=cache_dir)),
         aligner=DlibChipAligner(),
         embedder=embedder,
         alignment="dlib_chip",
@@ -41,7 +43,23 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
         if active is not None and active["weights_path"]:
             spec_path = Path(active["weights_path"]).with_suffix(".json")
             return load_embedder(active["weights_path"], spec_path, device=device)
-    return load_default_embedder(cache_dir=_cache_dir(lib), device=device)
+    return load_default_embedder(device=device)
+
+
+class InclusiveRectLandmarks:
+    """Feeds dlib's shape predictor the integer, inclusive rectangles it was trained on.
+
+    Detections are (left, top, right, bottom) with right/bottom exclusive (see
+    `album.faces.detector`); dlib's rectangle for that box is (l, t, r - 1, b - 1).
+    """
+
+    def __init__(self, predictor) -> None:
+        self.predictor = predictor
+
+    def predict(self, image, boxes):
+        rects = np.round(np.asarray(boxes, np.float64).reshape(-1, 4))
+        rects[:, 2:] -= 1
+        return self.predictor.predict(image, rects)
 
 
 def _cache_dir(lib) -> Path | None:

@@ -103,19 +103,12 @@ class Library:
         Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
-        from album.library.models import ensure_model
         from album.scan.scanner import Scanner
 
         root_ids = [self.add_root(r) for r in roots] if roots else None
         selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
-        pipeline = pipeline or load_pipeline(self)
-        model_id = None
-        if pipeline.embedder is not None:
-            with self.transaction() as s:
-                model_id = ensure_model(s, pipeline.embedder.spec)
-        scanner = Scanner(
-            self, pipeline, model_id, progress=progress, on_error=on_error, cancel=cancel
-        )
+        factory = (lambda: pipeline) if pipeline is not None else (lambda: load_pipeline(self))
+        scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
         return scanner.run(selected)
 
     # -- models -----------------------------------------------------------------------------

@@ -30,11 +30,12 @@ class ScanSummary:
     seconds: float = 0.0
     interrupted: bool = False
     error_files: list[tuple[str, str]] = field(default_factory=list)
+    face_ids: list[int] = field(default_factory=list)  # faces added or re-detected by this run
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int | float | bool]:
         return {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("error_files", "stage_seconds", "run_id")
+            if k not in ("error_files", "stage_seconds", "run_id", "face_ids")
         }

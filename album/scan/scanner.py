@@ -17,6 +17,7 @@ from sqlalchemy import select
 from album.faces.pipeline import FacePipeline, scale_records
 from album.imaging import Decoded, ImageError, decode, supported_extensions
 from album.library.library import Library, now
+from album.library.models import ensure_model
 from album.library.schema import Photo, PhotoStatus, ScanRun
 from album.scan.plan import Plan, WorkItem, apply_presence, plan_root
 from album.scan.progress import ScanProgress, ScanSummary
@@ -40,8 +41,7 @@ class Scanner:
     def __init__(
         self,
         lib: Library,
-        pipeline: FacePipeline,
-        model_id: int | None,
+        pipeline_factory: Callable[[], FacePipeline],
         *,
         progress: Callable[[ScanProgress], None] | None = None,
         on_error: Callable[[str, str], None] | None = None,
@@ -49,7 +49,9 @@ class Scanner:
         workers: int = 2,
         batch_size: int = BATCH_SIZE,
     ) -> None:
-        self.lib, self.pipeline, self.model_id = lib, pipeline, model_id
+        self.lib, self.pipeline_factory = lib, pipeline_factory
+        self.pipeline: FacePipeline | None = None  # loaded only when a photo needs it
+        self.model_id: int | None = None
         self.progress, self.on_error = progress, on_error
         self.cancel = cancel or threading.Event()
         self.workers, self.batch_size = workers, batch_size
@@ -156,7 +158,18 @@ class Scanner:
             if item is not None:
                 ahead.append(pool.submit(self._read, item))
 
+    def _load_pipeline(self) -> None:
+        t0 = time.perf_counter()
+        self.pipeline = self.pipeline_factory()
+        if self.pipeline.embedder is not None:
+            with self.lib.transaction() as s:
+                self.model_id = ensure_model(s, self.pipeline.embedder.spec)
+        self.stages["load models"] = time.perf_counter() - t0
+
     def _process(self, work: list[WorkItem]) -> None:
+        if not work:
+            return
+        self._load_pipeline()
         self._t0, self._done, self._total = time.perf_counter(), 0, len(work)
         with ThreadPoolExecutor(self.workers, thread_name_prefix="decode") as pool:
             batch: list[_Read] = []
@@ -175,7 +188,8 @@ class Scanner:
         t0 = time.perf_counter()
         alignment = self.pipeline.alignment
         with self.lib.transaction() as s:
-            store_batch(s, outcomes, self.model_id, alignment, self.summary.run_id)
+            face_ids = store_batch(s, outcomes, self.model_id, alignment, self.summary.run_id)
+        self.summary.face_ids += face_ids
         self.stages["db"] += time.perf_counter() - t0
         for outcome in outcomes:
             self._count(outcome)
