@@ -107,8 +107,15 @@ def test_bin_json_output(tmp_path, saved_model, capsys):
         (["--chips", "x"], "exactly one of --model or --backbone"),
         (["--backbone", "dlib_resnet"], "exactly one of --chips, --pairs or --bin"),
         (["--backbone", "dlib_resnet", "--pairs", "p.txt"], "--pairs and --images go together"),
+        (["--backbone", "mbf", "--chips", "x"], "no pretrained default for 'mbf'"),
     ],
 )
 def test_inconsistent_arguments_are_refused(argv, message, capsys):
     assert run(*argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_missing_pack_is_an_error_message(tmp_path, saved_model, capsys):
+    weights, _ = saved_model
+    assert run("--model", str(weights), "--bin", str(tmp_path / "absent.bin")) == 1
+    assert "absent.bin" in capsys.readouterr().err

@@ -57,6 +57,8 @@ def _check_args(args: argparse.Namespace) -> str | None:
         return "give exactly one of --chips, --pairs or --bin"
     if (args.pairs is None) != (args.images is None):
         return "--pairs and --images go together"
+    if args.backbone not in (None, "dlib_resnet"):
+        return f"no pretrained default for {args.backbone!r}: pass --model and --spec"
     return None
 
 
@@ -66,8 +68,6 @@ def _load_model(args: argparse.Namespace):
         from training.export import load_model
 
         return load_model(args.model, args.spec or args.model.with_suffix(".json"))
-    if args.backbone != "dlib_resnet":
-        raise ValueError(f"no pretrained default for {args.backbone!r}: pass --model/--spec")
     from training.backbones.dlib_resnet import (
         DlibResNet,
         default_dat_path,
@@ -90,21 +90,24 @@ def _pair_set(args: argparse.Namespace) -> PairSet:
 
 
 def format_report(
-    report: VerificationReport, pairs: PairSet, spec: ModelSpec, notes: list[str]
+    report: VerificationReport, pairs: PairSet, spec: ModelSpec, flip: bool, notes: list[str]
 ) -> str:
+    """The human-readable table `evaluate` prints."""
     acc = report.accuracy
     lines = [
         f"{pairs.name}: {report.n_same} same / {report.n_different} different pairs, "
-        f"{len(set(pairs.folds.tolist()))} folds; model {spec.name} ({spec.input_size} px)",
+        f"{len(set(pairs.folds.tolist()))} folds; model {spec.name} ({spec.input_size} px"
+        f"{', flip-fused' if flip else ''})",
         f"accuracy          {100 * acc.mean:6.2f}% ± {100 * acc.std:.2f}%",
         f"best threshold    {report.best_threshold:7.4f}  ({100 * report.best_accuracy:.2f}% on all pairs)",
         f"ROC AUC           {report.roc.auc:7.4f}",
         "",
-        "FAR target    TAR       FAR      threshold",
+        f"{'FAR target':<11}{'TAR':>8}{'FAR':>10}{'threshold':>11}",
     ]
     for entry in report.tar_at_far:
         lines.append(
-            f"{entry.far_target:<10.0e} {100 * entry.tar:6.2f}%  {100 * entry.far:6.3f}%  {entry.threshold:9.4f}"
+            f"{entry.far_target:<11.0e}{100 * entry.tar:>7.2f}%{100 * entry.far:>9.3f}%"
+            f"{entry.threshold:>11.4f}"
             + ("" if entry.reliable else f"  (unreliable: {entry.n_negatives} negatives)")
         )
     return "\n".join(lines + [""] + [f"note: {note}" for note in notes])
@@ -115,8 +118,12 @@ def run(args: argparse.Namespace) -> int:
     if error:
         print(f"evaluate: {error}", file=sys.stderr)
         return 2
-    model, spec = _load_model(args)
-    pairs = _pair_set(args)
+    try:
+        model, spec = _load_model(args)
+        pairs = _pair_set(args)
+    except (OSError, ValueError) as error:  # missing files, malformed pairs or packs
+        print(f"evaluate: {error}", file=sys.stderr)
+        return 1
     fars = sorted(set(args.far) | {args.target_far, 1e-2}, reverse=True)
     embed = model_embedder(model, spec, args.device)
     report = evaluate_pairs(embed, pairs, spec.input_size, fars, args.batch_size, not args.no_flip)
@@ -130,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         summary |= report.to_dict() | {"thresholds": vars(thresholds), "notes": notes}
         print(json.dumps(summary, indent=2))
     else:
-        print(format_report(report, pairs, spec, notes))
+        print(format_report(report, pairs, spec, not args.no_flip, notes))
     return 0
 
 
