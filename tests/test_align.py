@@ -31,16 +31,14 @@ def sample_images() -> list[np.ndarray]:
     ]
 
 
-def variants(image: np.ndarray) -> list[np.ndarray]:
-    """Scaled down, as is, scaled up 2.5x and 4.5x (one and two pyramid levels), rotated, mirrored
-    and cropped so faces run off the border."""
+def variants(image: np.ndarray, scales: tuple[float, ...]) -> list[np.ndarray]:
+    """Scaled (large enough for one and two of dlib's pyramid levels), rotated, mirrored, and cropped so that
+    faces run off the border."""
     h, w = image.shape[:2]
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -23, 1.0)
     return [
-        cv2.resize(image, None, fx=0.55, fy=0.55, interpolation=cv2.INTER_AREA),
         image,
-        cv2.resize(image, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_LINEAR),
-        cv2.resize(image, None, fx=4.5, fy=4.5, interpolation=cv2.INTER_LINEAR),
+        *(cv2.resize(image, None, fx=s, fy=s, interpolation=cv2.INTER_LINEAR) for s in scales),
         cv2.warpAffine(image, rotation, (w, h)),
         np.ascontiguousarray(image[:, ::-1]),
         np.ascontiguousarray(image[h // 5 :, w // 7 :]),
@@ -56,12 +54,12 @@ def dlib_shapes():
     detector = dlib.get_frontal_face_detector()
     predictor = dlib.shape_predictor(str(dlib_model_path(LANDMARKS_5)))
     found = []
-    for photo in sample_images():
-        for image in variants(photo):
-            for box in detector(image, 1 if max(image.shape[:2]) < 500 else 0):
-                shape = predictor(image, box)
-                points = np.array([[[p.x, p.y] for p in shape.parts()]], np.float32)
-                found.append((image, shape, points))
+    group, portrait = sample_images()
+    for image in variants(group, (0.55, 2.5)) + variants(portrait, (0.55, 2.5, 4.5, 6.0)):
+        for box in detector(image, 1 if max(image.shape[:2]) < 500 else 0):
+            shape = predictor(image, box)
+            points = np.array([[[p.x, p.y] for p in shape.parts()]], np.float32)
+            found.append((image, shape, points))
     assert len(found) >= 40
     return found
 
