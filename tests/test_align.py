@@ -32,8 +32,8 @@ def sample_images() -> list[np.ndarray]:
 
 
 def variants(image: np.ndarray, scales: tuple[float, ...]) -> list[np.ndarray]:
-    """Scaled (large enough for one and two of dlib's pyramid levels), rotated, mirrored, and cropped so that
-    faces run off the border."""
+    """Scaled (large enough for one and two of dlib's pyramid levels), rotated, mirrored, and
+    cropped so that faces run off the border."""
     h, w = image.shape[:2]
     rotation = cv2.getRotationMatrix2D((w / 2, h / 2), -23, 1.0)
     return [

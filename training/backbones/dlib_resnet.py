@@ -119,11 +119,13 @@ class DlibResNet(nn.Module):
         return pairs
 
     def fused(self) -> DlibResNet:
-        """A copy for inference with every affine folded into the conv before it."""
+        """A copy for inference with every affine folded into the conv before it (idempotent)."""
         model = copy.deepcopy(self).eval()
         with torch.no_grad():
             for conv_name, affine_name in model.conv_affine_pairs():
                 conv, affine = model.get_submodule(conv_name), model.get_submodule(affine_name)
+                if not isinstance(affine, Affine):  # already folded
+                    continue
                 conv.weight.mul_(affine.weight.view(-1, 1, 1, 1))
                 conv.bias.mul_(affine.weight).add_(affine.bias)
                 parent, _, attr = affine_name.rpartition(".")
