@@ -6,7 +6,10 @@ The library is filled through the ORM with noisy unit vectors around one centre 
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +28,7 @@ from album.library.schema import (
 )
 from album.people import UNSORTED, People, PeopleError
 
-DIM = 64
+DIM = 128  # the default model's size, so a real photo's embedding can query it
 
 
 @dataclass
@@ -49,34 +52,40 @@ def noisy(centre: np.ndarray, rng: np.random.Generator, noise: float = 0.6) -> n
 def add_photo(synth: Synth, people: list[int], rng: np.random.Generator, vectors=None) -> list[int]:
     """One photo holding one face per entry of `people` (true person indexes); returns face ids."""
     with synth.lib.transaction() as s:
-        photo = Photo(
-            root_id=synth.root_id,
-            relpath=f"p{len(synth.truth)}_{rng.integers(1 << 30)}.jpg",
-            size=1,
-            mtime_ns=1,
-            status="done",
+        return insert_photo(s, synth, people, rng, vectors)
+
+
+def insert_photo(
+    s, synth: Synth, people: list[int], rng: np.random.Generator, vectors=None
+) -> list[int]:
+    photo = Photo(
+        root_id=synth.root_id,
+        relpath=f"p{len(synth.truth)}_{rng.integers(1 << 30)}.jpg",
+        size=1,
+        mtime_ns=1,
+        status="done",
+    )
+    s.add(photo)
+    s.flush()
+    ids = []
+    for slot, who in enumerate(people):
+        face = Face(
+            photo_id=photo.id,
+            left=10.0 * slot,
+            top=0.0,
+            right=10.0 * slot + 8,
+            bottom=8.0,
+            landmarks=np.zeros((5, 2), np.float32),
+            score=1.0,
+            quality=50.0 + slot,
+            decision=Decision.NONE,
         )
-        s.add(photo)
+        s.add(face)
         s.flush()
-        ids = []
-        for slot, who in enumerate(people):
-            face = Face(
-                photo_id=photo.id,
-                left=10.0 * slot,
-                top=0.0,
-                right=10.0 * slot + 8,
-                bottom=8.0,
-                landmarks=np.zeros((5, 2), np.float32),
-                score=1.0,
-                quality=50.0 + slot,
-                decision=Decision.NONE,
-            )
-            s.add(face)
-            s.flush()
-            vector = noisy(synth.centres[who], rng) if vectors is None else vectors[slot]
-            s.add(Embedding(face_id=face.id, model_id=synth.model_id, vector=vector))
-            synth.truth[face.id] = who
-            ids.append(face.id)
+        vector = noisy(synth.centres[who], rng) if vectors is None else vectors[slot]
+        s.add(Embedding(face_id=face.id, model_id=synth.model_id, vector=vector))
+        synth.truth[face.id] = who
+        ids.append(face.id)
     return ids
 
 
@@ -98,24 +107,40 @@ def build(
         s.add_all([model, root])
         s.flush()
         synth = Synth(lib, model.id, centres, {}, root.id, [])
-    for who in range(people):
-        for _ in range(per_person):
-            add_photo(synth, [who], rng)
-    for i in range(pairs):
-        synth.pairs.append(add_photo(synth, [i % people, (i + 1) % people], rng))
+    with lib.transaction() as s:
+        for who in range(people):
+            for _ in range(per_person):
+                insert_photo(s, synth, [who], rng)
+        for i in range(pairs):
+            synth.pairs.append(insert_photo(s, synth, [i % people, (i + 1) % people], rng))
     return synth
 
 
+@pytest.fixture(scope="session")
+def synth_template(tmp_path_factory) -> tuple[Path, Synth]:
+    """Built and clustered once; each test gets a copy of the database file."""
+    path = tmp_path_factory.mktemp("people") / "template.db"
+    lib = Library(path)
+    synth = build(lib)
+    People(lib).recluster()
+    lib.close()
+    return path, synth
+
+
 @pytest.fixture
-def synth(library) -> Synth:
-    return build(library)
+def synth(synth_template, tmp_path) -> Synth:
+    template_path, template = synth_template
+    shutil.copyfile(template_path, tmp_path / "library.db")
+    lib = Library(tmp_path / "library.db")
+    yield dataclasses.replace(
+        template, lib=lib, truth=dict(template.truth), pairs=[list(p) for p in template.pairs]
+    )
+    lib.close()
 
 
 @pytest.fixture
 def people(synth) -> People:
-    p = People(synth.lib)
-    p.recluster()
-    return p
+    return People(synth.lib)
 
 
 def person_of(lib: Library, face_id: int) -> tuple[int | None, str]:
@@ -124,7 +149,7 @@ def person_of(lib: Library, face_id: int) -> tuple[int | None, str]:
         return face.person_id, str(face.decision)
 
 
-def cluster_of(people: People, synth: Synth, who: int) -> int:
+def cluster_of(people: People | None, synth: Synth, who: int) -> int:
     """The person id holding most faces of true person `who`."""
     ids = [person_of(synth.lib, f)[0] for f in synth.faces_of(who)]
     return max(set(ids), key=ids.count)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from album.library.library import Library
-from album.library.schema import Decision, Edit, FaceRejection, Model, Setting
+from album.library.schema import Decision, Edit, FaceRejection, Model
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
 from album.people.suggest import suggestions
@@ -57,17 +57,17 @@ class People:
         return model_id
 
     def thresholds(self) -> Thresholds:
+        """The model's calibrated thresholds, overridden by the library's `thresholds` setting."""
         with self.lib.session() as s:
-            model = s.get(Model, self.model_id)
-            return Thresholds(**(model.spec or {}).get("thresholds", {}))
+            spec = s.get(Model, self.model_id).spec or {}
+        overrides = self.lib.settings().get("thresholds") or {}
+        return Thresholds(**{**spec.get("thresholds", {}), **overrides})
 
     def settings(self) -> ClusterSettings:
         """Constructor settings, else the library's `clustering` setting, else defaults."""
         if self._settings is not None:
             return self._settings
-        with self.lib.session() as s:
-            stored = s.get(Setting, SETTING_KEY)
-            return ClusterSettings(**stored.value) if stored else ClusterSettings()
+        return ClusterSettings(**(self.lib.settings().get(SETTING_KEY) or {}))
 
     def cluster_threshold(self) -> float:
         chosen = self.settings().threshold
@@ -134,7 +134,11 @@ class People:
     ) -> list[SearchHit]:
         """Faces most like an embedding of the active model (e.g. from a new photo)."""
         threshold = self.thresholds().same_person if threshold is None else threshold
-        ids, sims = self.index().search(np.asarray(vector, np.float32)[None], k)
+        index = self.index()
+        vector = np.asarray(vector, np.float32).reshape(-1)
+        if len(index) and len(vector) != index.dim:
+            raise PeopleError(f"a {len(vector)}-d embedding cannot search this {index.dim}-d model")
+        ids, sims = index.search(vector[None], k)
         keep = sims[0] >= threshold
         with self.lib.session() as s:
             info = queries.faces_info(s, ids[0][keep].tolist())
@@ -225,10 +229,12 @@ class People:
             lambda s: assign.recluster(s, index, threshold, settings.min_size, settings.k)
         )
 
-    def assign_new(self, face_ids: Iterable[int]) -> ChangeSet:
-        """Place new (unsorted) faces into existing people without re-clustering."""
+    def assign_new(self, face_ids: Iterable[int] | None = None) -> ChangeSet:
+        """Place new unsorted faces (default: every unsorted face) into existing people,
+        without re-clustering; call it after a scan."""
         threshold, index = self.cluster_threshold(), self.index()
-        return self._write(lambda s: assign.assign_new(s, index, list(face_ids), threshold))
+        ids = None if face_ids is None else list(face_ids)
+        return self._write(lambda s: assign.assign_new(s, index, ids, threshold))
 
 
 def _best_similarity(index: VectorIndex, anchors: np.ndarray, block: int = 1 << 16) -> np.ndarray:

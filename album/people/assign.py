@@ -152,16 +152,17 @@ def person_means(index: VectorIndex, table: FaceTable) -> tuple[np.ndarray, np.n
 
 
 def assign_new(
-    session: Session, index: VectorIndex, face_ids: list[int], threshold: float
+    session: Session, index: VectorIndex, face_ids: list[int] | None, threshold: float
 ) -> ChangeSet:
-    """Put unsorted new faces into the existing person whose faces they match on average.
+    """Put unsorted faces (these, or all) into the existing person they match on average.
 
     Not a user decision, so not an edit: faces become AUTO, and a re-cluster may revise them.
     """
     table = FaceTable.load(session, index)
     pids, means = person_means(index, table)
-    wanted = set(int(f) for f in face_ids)
-    free = (table.people == 0) & ~table.confirmed & np.isin(table.ids, list(wanted))
+    free = (table.people == 0) & ~table.confirmed
+    if face_ids is not None:
+        free &= np.isin(table.ids, np.asarray(face_ids, np.int64))
     if not free.any() or not len(pids):
         return ChangeSet()
     scores = index.vectors[table.rows[free]] @ means.T
