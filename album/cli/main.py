@@ -17,6 +17,18 @@ COMMANDS = [
     "album.cli.cmd_stats",
     "album.cli.cmd_export",
     "album.cli.cmd_detect",
+    "album.cli.cmd_people",
+    "album.cli.cmd_person",
+    "album.cli.cmd_search",
+    "album.cli.cmd_name",
+    "album.cli.cmd_merge",
+    "album.cli.cmd_move",
+    "album.cli.cmd_reject",
+    "album.cli.cmd_hide",
+    "album.cli.cmd_cover",
+    "album.cli.cmd_suggest",
+    "album.cli.cmd_undo",
+    "album.cli.cmd_cluster",
 ]
 
 
