@@ -13,6 +13,8 @@ Constraints, checked at every merge:
 - must-link: faces confirmed for one person start as one group, and two groups anchored to
   different people never merge;
 - rejections: a group holding a face the user said is not person P never joins P's group.
+  Faces with a rejection join groups last, so one wrong face cannot pull its look-alikes
+  away from the person they belong to.
 """
 
 from __future__ import annotations
@@ -63,9 +65,15 @@ def cluster(
     """
     n = len(vectors)
     anchors = np.full(n, FREE, np.int64) if anchors is None else np.asarray(anchors)
-    groups, group_of = _initial_groups(vectors, photo_ids, anchors, rejected or {})
+    rejected = rejected or {}
+    groups, group_of = _initial_groups(vectors, photo_ids, anchors, rejected)
     heap = _link_graph(vectors, groups, group_of, k, threshold)
-    _agglomerate(groups, heap, threshold)
+    late = {int(group_of[r]) for r in rejected if anchors[r] == FREE}
+    _agglomerate(groups, heap, threshold, late)
+    for gid in late:  # then the faces the user rejected somewhere, one by one
+        if gid in groups:
+            _push_links(groups, gid, list(groups[gid].neighbours), heap)
+    _agglomerate(groups, heap, threshold, set())
     return _labels(groups, n, min_size)
 
 
@@ -121,11 +129,15 @@ def _compatible(a: _Group, b: _Group) -> bool:
     return small.isdisjoint(large)
 
 
-def _agglomerate(groups: dict[int, _Group], heap: list, threshold: float) -> None:
+def _agglomerate(groups: dict[int, _Group], heap: list, threshold: float, late: set[int]) -> None:
+    """Merge best pairs first down to the threshold; pairs touching `late` groups wait."""
     while heap:
         negative_link, a, b, version_a, version_b = heapq.heappop(heap)
         if -negative_link < threshold:
+            heapq.heappush(heap, (negative_link, a, b, version_a, version_b))
             break
+        if a in late or b in late:
+            continue
         ga, gb = groups.get(a), groups.get(b)
         if ga is None or gb is None or ga.version != version_a or gb.version != version_b:
             continue  # stale: one side merged since this entry was pushed
