@@ -133,6 +133,7 @@ class MMODDetector:
     def _scores(self, planes: np.ndarray) -> np.ndarray:
         """Normalized planes (3, H, W) -> score map (H', W') as float32 numpy."""
         x = torch.from_numpy(planes).to(self.device)[None]
+        x = x.contiguous(memory_format=torch.channels_last)  # measured ~30% faster on CPU
         return self.net(x)[0, 0].float().cpu().numpy()
 
     def _positives(self, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,46 +163,57 @@ class MMODDetector:
 
     # -- fast mode --------------------------------------------------------------------------
 
-    def level_scales(self, height: int, width: int) -> list[float]:
-        """Scale factors of the pyramid levels worth computing for an image of this size."""
-        window = min(self.window)
-        scale = window / self.min_face_size
+    def working_scale(self, height: int, width: int) -> float:
+        """Scale of the largest pyramid level: faces of min_face_size fill the window, unless
+        max_side caps the level's longest side."""
+        scale = min(self.window) / self.min_face_size
         if self.max_side is not None:
             scale = min(scale, self.max_side / max(height, width))
-        scales = []
-        # stop once a level's short side is under 5/6 window: larger faces do not fit
-        while min(height, width) * scale >= window * pyramid.PYRAMID_RATE or not scales:
-            scales.append(scale)
-            scale *= pyramid.PYRAMID_RATE
-        return scales
+        return scale
+
+    def _fast_canvas(self, image: np.ndarray) -> tuple[np.ndarray, list[pyramid.Tile]]:
+        """dlib's tiled layout, but each level resized from the photo by OpenCV.
+
+        Levels stop at a short side of half the window: no face can be larger than the photo.
+        One convolution pass over the tiled canvas measured faster than one pass per level
+        (bench/bench_detect.py; per-level passes pay for small, oddly shaped convolutions)."""
+        height, width = image.shape[:2]
+        scale = self.working_scale(height, width)
+        nr, nc = max(1, round(height * scale)), max(1, round(width * scale))
+        tiles, rows, cols = pyramid.tile_layout(nr, nc, min_side=min(self.window) // 2)
+        canvas = np.zeros((3, rows, cols), dtype=np.float32)
+        base = _resize(image, nc, nr)
+        for tile in tiles:
+            level = _resize(base, tile.width, tile.height)
+            canvas[:, tile.top : tile.bottom, tile.left : tile.right] = pyramid.normalize(
+                level, self.mean
+            )
+        return canvas, tiles
 
     def _detect_fast(self, image: np.ndarray) -> list[Detection]:
         height, width = image.shape[:2]
-        candidates: list[Detection] = []
-        for scale in self.level_scales(height, width):
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-            level = cv2.resize(image, size, interpolation=interp) if scale != 1 else image
-            candidates += self._detect_level(level, width / size[0], height / size[1])
+        canvas, tiles = self._fast_canvas(image)
+        xs, ys, scores = self._positives(self._scores(canvas))
+        half_w, half_h = self.window[0] / 2, self.window[1] / 2
+        candidates = []
+        for x, y, score in zip(xs.tolist(), ys.tolist(), scores.tolist(), strict=True):
+            tile = tiles[pyramid.nearest_tile(tiles, x, y)]
+            sx, sy = width / tile.width, height / tile.height
+            # a window centred on pixel (x, y) spans the pixel edges x + 0.5 -/+ half a window
+            cx, cy = x - tile.left + 0.5, y - tile.top + 0.5
+            box = ((cx - half_w) * sx, (cy - half_h) * sy, (cx + half_w) * sx, (cy + half_h) * sy)
+            candidates.append(Detection(box, score))
         opts = self.net.options
         return suppress(candidates, opts.nms_iou, opts.nms_covered)
 
-    def _detect_level(self, level: np.ndarray, sx: float, sy: float) -> list[Detection]:
-        """Score one level padded like dlib's tiles; boxes scaled back by (sx, sy)."""
-        pad = pyramid.OUTER_PADDING
-        planes = pyramid.normalize(level, self.mean)
-        planes = np.pad(planes, ((0, 0), (pad, pad), (pad, pad)))
-        xs, ys, scores = self._positives(self._scores(planes))
-        half_w, half_h = self.window[0] / 2, self.window[1] / 2
-        # a window centred on pixel (x, y) spans pixel edges x + 0.5 -/+ half the window
-        cx, cy = xs - pad + 0.5, ys - pad + 0.5
-        boxes = np.stack(
-            [(cx - half_w) * sx, (cy - half_h) * sy, (cx + half_w) * sx, (cy + half_h) * sy], 1
-        )
-        return [
-            Detection(tuple(box), score)
-            for box, score in zip(boxes.tolist(), scores.tolist(), strict=True)
-        ]
+
+def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    shrink = width < image.shape[1]
+    return cv2.resize(
+        image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
 
 
 def _rect_down(box: Box, levels: int) -> Box:

@@ -233,19 +233,31 @@ def _similarity_2x2(reference: np.ndarray, shapes: np.ndarray) -> np.ndarray:
     """The 2x2 part of the least-squares similarity reference -> each shape, as float32.
 
     dlib solves it with Umeyama's SVD in double; in 2-D the optimum (a proper rotation times a
-    scale) has the closed form [[p, -q], [q, p]] / var(reference) used here, same to ~1e-16.
-    reference (K, 2) float32, shapes (N, K, 2) float32 -> (N, 2, 2) float32.
+    scale) has the closed form [[p, -q], [q, p]] used here, the same to ~1e-16 before the cast.
+    reference (K, 2) float64 with its mean subtracted; shapes (N, 2K) float32 -> (N, 2, 2).
     """
-    src = reference.astype(np.float64)
-    dst = shapes.astype(np.float64)
-    count = src.shape[0]
-    src_c = src - sum(src[i] for i in range(count)) / count
-    dst_c = dst - sum(dst[:, i] for i in range(count))[:, None] / count
-    sigma = sum(src_c[i] @ src_c[i] for i in range(count)) / count
-    cov = sum(dst_c[:, i, :, None] * src_c[i][None, None, :] for i in range(count)) / count
-    p = (cov[:, 0, 0] + cov[:, 1, 1]) / sigma
-    q = (cov[:, 1, 0] - cov[:, 0, 1]) / sigma
-    return np.stack([np.stack([p, -q], -1), np.stack([q, p], -1)], 1).astype(np.float32)
+    dst = shapes.reshape(len(shapes), -1, 2).astype(np.float64)
+    dst -= dst.mean(axis=1, keepdims=True)
+    cov = dst.transpose(0, 2, 1) @ reference  # (N, 2, 2): sum over points of dst_a * ref_b
+    scale = np.square(reference).sum()
+    p = (cov[:, 0, 0] + cov[:, 1, 1]) / scale
+    q = (cov[:, 1, 0] - cov[:, 0, 1]) / scale
+    return np.stack([p, -q, q, p], axis=-1).reshape(-1, 2, 2).astype(np.float32)
+
+
+def _leaf_table(splits: int) -> np.ndarray:
+    """Leaf index reached for every 16-bit pattern of split outcomes (bit i: split i went left).
+
+    Evaluating all splits of a tree at once and looking the leaf up replaces walking the tree
+    level by level, which is many small array operations per level."""
+    depth = (splits + 1).bit_length() - 1
+    if splits + 1 != 1 << depth or splits >= 16:
+        raise DlibFormatError(f"trees with {splits} splits are not supported (at most 15)")
+    codes = np.arange(1 << 16)
+    node = np.zeros_like(codes)
+    for _ in range(depth):
+        node = 2 * node + 2 - ((codes >> node) & 1)  # left child 2i+1 when the bit is set
+    return (node - splits).astype(np.intp)
 
 
 class ShapePredictor5:
@@ -267,17 +279,16 @@ class ShapePredictor5:
         self.model = model = load_shape_predictor(path, cache_dir)
         self.subpixel = subpixel
         levels, trees, splits = model.split_idx1.shape
-        self._depth = (splits + 1).bit_length() - 1
-        self._tree_base = (np.arange(trees, dtype=np.intp) * splits)[None, :]
+        self._leaf_of = _leaf_table(splits)
         self._idx1 = model.split_idx1.reshape(levels, -1).astype(np.intp)
         self._idx2 = model.split_idx2.reshape(levels, -1).astype(np.intp)
-        self._thresh = model.split_thresh.reshape(levels, -1)
-        # leaf rows laid out tree-major so a gather yields (T, N, 2K) for the running sum
         self._leaves = model.leaves.reshape(levels, -1, model.leaves.shape[-1])
-        self._leaf_base = (np.arange(trees, dtype=np.intp) * (splits + 1) - splits)[:, None]
-        self._reference = model.initial_shape.reshape(-1, 2)
+        self._leaf_base = (np.arange(trees, dtype=np.intp) * (splits + 1))[:, None]
+        reference = model.initial_shape.reshape(-1, 2).astype(np.float64)
+        self._reference = reference - reference.mean(axis=0)
         self._deltas = model.deltas.transpose(0, 2, 1)  # (L, 2, P): dx row, dy row
-        self._anchor_col = 2 * model.anchor_idx.astype(np.intp)  # column of the anchor's x
+        # columns of the anchor point's x and y in the flat (N, 2K) shape: (L, 2, P)
+        self._anchor_cols = 2 * model.anchor_idx.astype(np.intp)[:, None, :] + np.arange(2)[:, None]
 
     def predict(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -288,58 +299,72 @@ class ShapePredictor5:
         shape = np.tile(self.model.initial_shape, (len(boxes), 1))
         if len(boxes) == 0:
             return np.zeros((0, len(self._reference), 2), np.float32)
+        low, size = boxes[:, :2, None], (boxes[:, 2:] - boxes[:, :2])[:, :, None]
         for level in range(len(self._idx1)):
-            pixels = self._feature_pixels(image, boxes, shape, level)
+            pixels = self._feature_pixels(image, low, size, shape, level)
             leaves = self._leaf_values(pixels, level)
             leaves[0] += shape  # dlib: ((shape + leaf_0) + leaf_1) + ... in float32
             shape = sum_in_order(leaves)
-        points = _to_image(shape.reshape(len(boxes), -1, 2), boxes)
+        points = shape.reshape(len(boxes), -1, 2).transpose(0, 2, 1).astype(np.float64) * size + low
         if not self.subpixel:
             points = np.floor(points + 0.5)
-        return points.astype(np.float32)
+        return points.transpose(0, 2, 1).astype(np.float32)
 
     def _feature_pixels(
-        self, image: np.ndarray, boxes: np.ndarray, shape: np.ndarray, level: int
+        self, image: np.ndarray, low: np.ndarray, size: np.ndarray, shape: np.ndarray, level: int
     ) -> np.ndarray:
-        """Grey values (N, P) float32 of this level's sample pixels placed on the current shape."""
-        tform = _similarity_2x2(self._reference, shape.reshape(len(shape), -1, 2))
+        """Grey values (N, P) float32 of this level's sample pixels placed on the current shape.
+
+        As dlib: the similarity's 2x2 times the pixel's offset plus its anchor point, in
+        float32; then the box mapping in double, rounded half up to a whole pixel; grey is
+        (R + G + B) // 3 and pixels outside the image read 0.
+        """
+        tform = _similarity_2x2(self._reference, shape)
         dx, dy = self._deltas[level]
+        unit = tform[:, :, :1] * dx  # (N, 2, P)
+        unit += tform[:, :, 1:] * dy
+        unit += shape.take(self._anchor_cols[level], axis=1)
+        xy = np.floor(unit.astype(np.float64) * size + low + 0.5).astype(np.intp)
         height, width = image.shape[:2]
-        x, y = (
-            # float32 like dlib: the 2x2 times the offset plus the anchor point, then the box
-            # mapping in double and rounding half up to a whole pixel
-            _round_to_pixel(
-                tform[:, axis, 0, None] * dx
-                + tform[:, axis, 1, None] * dy
-                + shape.take(self._anchor_col[level] + axis, axis=1),
-                boxes[:, axis, None],
-                boxes[:, axis + 2, None],
-            )
-            for axis in (0, 1)
-        )
-        inside = (x.astype(np.uintp) < width) & (y.astype(np.uintp) < height)
-        rgb = image.reshape(-1, 3).take(np.where(inside, y * width + x, 0), axis=0)
+        inside = (xy.view(np.uintp) < np.array([[width], [height]], np.uintp)).all(axis=1)
+        flat = np.where(inside, xy[:, 1] * width + xy[:, 0], 0)
+        rgb = image.reshape(-1, 3).take(flat, axis=0)
         total = rgb[..., 0].astype(np.uint16)
         total += rgb[..., 1]
         total += rgb[..., 2]
-        return np.where(inside, _GREY.take(total), np.float32(0))
+        grey = _GREY.take(total)
+        grey *= inside
+        return grey
 
     def _leaf_values(self, pixels: np.ndarray, level: int) -> np.ndarray:
-        """Walk all trees of a level for all faces; returns the leaves (T, N, 2K)."""
-        idx1, idx2, thresh = self._idx1[level], self._idx2[level], self._thresh[level]
-        flat = pixels.ravel()
-        row = (np.arange(len(pixels), dtype=np.intp) * pixels.shape[1])[:, None]
-        node = np.zeros((len(pixels), self._tree_base.shape[1]), np.intp)
-        for _ in range(self._depth):
-            split = self._tree_base + node
-            diff = flat.take(row + idx1.take(split)) - flat.take(row + idx2.take(split))
-            node = 2 * node + 2 - (diff > thresh.take(split))
-        return self._leaves[level].take(self._leaf_base + node.T, axis=0)
+        """Every tree of a level for every face; returns the leaves (T, N, 2K) in tree order.
+
+        A tree goes to its left child when pixel[idx1] - pixel[idx2] > threshold (float32).
+        """
+        trees, splits = self.model.split_thresh.shape[1:]
+        diff = pixels.take(self._idx1[level], axis=1) - pixels.take(self._idx2[level], axis=1)
+        went_left = np.zeros((len(pixels), trees, 16), bool)
+        np.greater(
+            diff.reshape(len(pixels), trees, splits),
+            self.model.split_thresh[level],
+            out=went_left[..., :splits],
+        )
+        leaf = self._leaf_base + self._leaf_of.take(_pack_bits16(went_left).T)
+        return self._leaves[level].take(leaf, axis=0)
 
 
-def _round_to_pixel(unit: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Box-normalized float32 coordinates -> whole image pixels, as dlib maps and rounds them."""
-    return np.floor(unit.astype(np.float64) * (high - low) + low + 0.5).astype(np.intp)
+_BYTES_TO_BITS = np.uint64(0x0102040810204080)  # moves byte i (0 or 1) of a word to bit 56 + i
+
+
+def _pack_bits16(flags: np.ndarray) -> np.ndarray:
+    """(..., 16) bool, C-contiguous -> (...) int64 whose bit i is flags[..., i].
+
+    Eight flags are one little-endian uint64 word; one multiplication gathers them into its top
+    byte (no carries reach it since every flag is 0 or 1). Several times faster than packbits.
+    """
+    words = (flags.view(np.uint64) * _BYTES_TO_BITS) >> np.uint64(56)
+    low, high = words.view(np.int64)[..., 0], words.view(np.int64)[..., 1]
+    return low | (high << 8)
 
 
 def sum_in_order(rows: np.ndarray) -> np.ndarray:
@@ -353,10 +378,3 @@ def sum_in_order(rows: np.ndarray) -> np.ndarray:
 
 # grey level of an RGB pixel as dlib computes it: (R + G + B) // 3, indexed by R + G + B
 _GREY = (np.arange(3 * 255 + 1) // 3).astype(np.float32)
-
-
-def _to_image(points: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Box-normalized float32 points (N, M, 2) -> image coordinates in double, as dlib maps them."""
-    origin = boxes[:, None, :2]
-    size = (boxes[:, 2:] - boxes[:, :2])[:, None, :]
-    return points.astype(np.float64) * size + origin

@@ -45,12 +45,13 @@ class Tile:
         return self.top + self.height
 
 
-def level_sizes(nr: int, nc: int) -> list[tuple[int, int]]:
-    """(rows, cols) of each level: floor(5/6 size) until a level would be under 5 rows."""
+def level_sizes(nr: int, nc: int, min_side: int = 0) -> list[tuple[int, int]]:
+    """(rows, cols) of each level: floor(5/6 size) until a level would be under 5 rows
+    (dlib's rule) or, if given, have a side under `min_side`."""
     sizes = [(nr, nc)]
     while True:
         nr, nc = math.floor(PYRAMID_RATE * nr), math.floor(PYRAMID_RATE * nc)
-        if nr * nc == 0 or nr < MIN_LEVEL_HEIGHT:
+        if nr * nc == 0 or nr < MIN_LEVEL_HEIGHT or min(nr, nc) < min_side:
             return sizes
         sizes.append((nr, nc))
 
@@ -74,11 +75,11 @@ def _overlap(a: Tile, b: Tile) -> bool:
     )
 
 
-def tile_layout(nr: int, nc: int) -> tuple[list[Tile], int, int]:
+def tile_layout(nr: int, nc: int, min_side: int = 0) -> tuple[list[Tile], int, int]:
     """The tiles of the pyramid of an nr x nc image and the tiled image's (rows, cols)."""
     if nr * nc == 0:
         return [], 0, 0
-    sizes = level_sizes(nr, nc)
+    sizes = level_sizes(nr, nc, min_side)
     height = _first_column_height(sizes)
     width = sizes[0][1]
     tiles: list[Tile] = []
