@@ -120,6 +120,19 @@ def test_sum_in_order_adds_rows_one_after_another():
         assert np.array_equal(sum_in_order(rows), expected)
 
 
+def test_split_outcomes_pack_into_bits_and_pick_the_leaf():
+    codes = np.arange(1 << 16)
+    flags = ((codes[:, None] >> np.arange(16)) & 1).astype(bool)
+    assert np.array_equal(landmarks._pack_bits16(flags), codes)
+    table = landmarks._leaf_table(15)
+    # all splits right -> last leaf; all left -> first; left at the root only -> nodes 1, 4, 10, 22
+    assert (table[0], table[0x7FFF], table[0b1]) == (15, 0, 22 - 15)
+    # left at nodes 0 and 1, right at 3 and 8 (bits 4 and 15 lie off that path): leaf 18 - 15
+    assert table[0b1000_0000_0001_0011] == 18 - 15
+    with pytest.raises(DlibFormatError):
+        landmarks._leaf_table(31)
+
+
 def _umeyama_2x2(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Reference: Umeyama's SVD solution (rotation restricted to det +1), scale times rotation."""
     src_c, dst_c = src - src.mean(0), dst - dst.mean(0)
@@ -135,7 +148,8 @@ def test_similarity_matches_umeyama_including_reflections(predictor):
     reference = predictor.model.initial_shape.reshape(5, 2)
     shapes = (reference + rng.normal(0, 0.2, (50, 5, 2))).astype(np.float32)
     shapes[::2, :, 0] *= -1  # mirrored shapes: the best similarity has no reflection
-    ours = landmarks._similarity_2x2(reference, shapes)
+    centered = reference.astype(np.float64) - reference.astype(np.float64).mean(axis=0)
+    ours = landmarks._similarity_2x2(centered, shapes.reshape(50, 10))
     for shape, got in zip(shapes, ours, strict=True):
         expected = _umeyama_2x2(reference.astype(np.float64), shape.astype(np.float64))
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
