@@ -177,9 +177,8 @@ def _bilinear(source: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     inside = (left >= 0) & (top >= 0) & (left + 1 < width) & (top + 1 < height)
     lx, ty = np.where(inside, left, 0), np.where(inside, top, 0)
     lr, tb = (x - left)[..., None], (y - top)[..., None]
-    pixels = source.astype(np.float64)
-    tl, tr = pixels[ty, lx], pixels[ty, lx + 1]
-    bl, br = pixels[ty + 1, lx], pixels[ty + 1, lx + 1]
+    tl, tr = source[ty, lx].astype(np.float64), source[ty, lx + 1].astype(np.float64)
+    bl, br = source[ty + 1, lx].astype(np.float64), source[ty + 1, lx + 1].astype(np.float64)
     value = (1 - tb) * ((1 - lr) * tl + lr * tr) + tb * ((1 - lr) * bl + lr * br)
     return np.where(inside[..., None], value, 0).astype(np.uint8)
 
