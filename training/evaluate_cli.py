@@ -36,14 +36,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--pairs", type=Path, metavar="TXT", help="LFW pairs.txt (with --images)")
     data.add_argument("--images", type=Path, metavar="ROOT", help="ROOT/Name/Name_0001.<ext>")
     data.add_argument("--bin", type=Path, metavar="FILE", help="an insightface .bin pack")
-    data.add_argument("--different", type=int, help="different pairs sampled with --chips")
+    data.add_argument(
+        "--different",
+        type=int,
+        help="different pairs to sample with --chips (default: as many as same pairs, at least 1000)",
+    )
     data.add_argument("--seed", type=int, default=0, help="for sampling different pairs")
-    parser.add_argument("--far", type=float, nargs="+", default=[1e-2, 1e-3], help="FAR targets")
-    parser.add_argument("--target-far", type=float, default=1e-3, help="for the threshold")
-    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument(
+        "--far",
+        type=float,
+        nargs="+",
+        default=[1e-2, 1e-3],
+        help="FAR targets for TAR@FAR (default 1e-2 1e-3)",
+    )
+    parser.add_argument(
+        "--target-far",
+        type=float,
+        default=1e-3,
+        help="FAR of the recommended same-person threshold (default 1e-3)",
+    )
+    parser.add_argument("--folds", type=int, default=10, help="k of the k-fold accuracy")
     parser.add_argument("--no-flip", action="store_true", help="skip flip-fused features")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=64, help="chips per forward pass")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--roc", type=Path, metavar="PNG", help="save the ROC curve")
 
