@@ -114,6 +114,11 @@ class _Cursor:
     def one(self) -> int:
         return int(self.take(1)[0])
 
+    def peek(self) -> int:
+        value = self.one()
+        self.pos -= 1
+        return value
+
     def expect(self, values: np.ndarray, expected: int, what: str) -> None:
         if np.any(values != expected):
             raise DlibFormatError(f"{what}: expected {expected}, found {np.unique(values)}")
@@ -125,7 +130,7 @@ def _read_forests(cur: _Cursor, dim: int) -> tuple[np.ndarray, ...]:
     per_level, idx1, idx2, thresh, leaves = [], [], [], [], []
     for _ in range(levels):
         trees = cur.one()
-        splits = int(cur.ints[cur.pos])
+        splits = cur.peek()
         width = 1 + 4 * splits + 1 + (splits + 1) * (2 + 2 * dim)
         block = cur.take(trees * width).reshape(trees, width)
         cur.expect(block[:, 0], splits, "splits per tree")
@@ -139,7 +144,7 @@ def _read_forests(cur: _Cursor, dim: int) -> tuple[np.ndarray, ...]:
         idx2.append(split[..., 1])
         thresh.append(_floats(split[..., 2:4]))
         leaves.append(_floats(leaf[..., 2:].reshape(trees, splits + 1, dim, 2)))
-    if len(set(per_level)) > 1 or (per_level[0][1] + 1) & per_level[0][1]:
+    if len(set(per_level)) != 1 or (per_level[0][1] + 1) & per_level[0][1]:
         raise DlibFormatError(f"uneven or incomplete trees: {sorted(set(per_level))}")
     return tuple(np.stack(a) for a in (idx1, idx2, thresh, leaves))
 
