@@ -112,7 +112,7 @@ def _session(path: Path, providers: list[str] | None):
         import onnxruntime
     except ImportError as exc:
         raise ImportError(
-            "insightface model packs need onnxruntime: pip install 'face-album[insightface]'"
+            "insightface model packs need onnxruntime: pip install onnxruntime"
         ) from exc
     try:
         return onnxruntime.InferenceSession(
