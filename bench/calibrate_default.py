@@ -159,6 +159,23 @@ def report(raw: np.ndarray, people: list[str], center: np.ndarray) -> dict:
     return result
 
 
+def held_out_check(raw: np.ndarray, people: list[str], stats: dict) -> dict:
+    """The thresholds on half the people, with the center estimated on the other half: does a
+    fixed center carry over to people it never saw?"""
+    names = sorted(set(people))
+    labels = np.array(people)
+    fit, test = np.isin(labels, names[::2]), np.isin(labels, names[1::2])
+    center = person_balanced_center(raw[fit], list(labels[fit]))
+    scores, same = pair_scores(unit(raw[test] - center), list(labels[test]))
+    return {
+        key: {
+            "fmr": float(np.mean(scores[~same] > stats[key]["threshold"])),
+            "tar": float(np.mean(scores[same] > stats[key]["threshold"])),
+        }
+        for key in ("same_person", "suggestion")
+    }
+
+
 def print_table(stats: dict) -> None:
     print(
         f"faces {stats['faces']}, people {stats['people']}, same pairs {stats['same_pairs']}, "
@@ -181,6 +198,8 @@ def print_table(stats: dict) -> None:
             f"{key:<13}{s['threshold']:>8.2f}{s['empirical_quantile']:>13.3f}"
             f"{s['normal_fit_quantile']:>10.3f}{s['measured_fmr']:>9.4f}{s['tar']:>7.3f}"
         )
+    for key, s in stats["held_out_center"].items():
+        print(f"held-out center, {key}: FMR {s['fmr']:.4f}, TAR {s['tar']:.3f}")
     d = stats["dlib_euclid_0.6"]
     print(
         f"dlib Euclidean < 0.6: FMR {d['fmr']:.4f}, TAR {d['tar']:.3f}; the same FMR on "
@@ -220,6 +239,7 @@ def main() -> None:
     raw, mean_rgb = torch_raw_descriptors(chips)
     center = person_balanced_center(raw, people)
     stats = report(raw, people, center)
+    stats["held_out_center"] = held_out_check(raw, people, stats)
     print_table(stats)
     if args.write:
         write_spec(mean_rgb, center, stats)
