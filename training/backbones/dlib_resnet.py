@@ -184,7 +184,8 @@ def _read_affine(reader: DlibReader) -> dict[str, np.ndarray]:
 def _read_fc(reader: DlibReader) -> np.ndarray:
     outputs, inputs = reader.int(), reader.int()
     params = reader.tensor().reshape(inputs, -1)
-    _read_alias(reader), _read_alias(reader)
+    for _ in range(2):  # weights and (empty) biases views
+        _read_alias(reader)
     if reader.int() != 1:
         raise DlibFormatError("expected a bias-free fc layer")
     for _ in range(4):
@@ -210,7 +211,8 @@ def _read_records(reader: DlibReader) -> tuple[list[dict], list[dict], np.ndarra
         elif name == "affine_":
             affines.append(_read_affine(reader))
         elif name.startswith(("max_pool_", "avg_pool_")):
-            [reader.int() for _ in range(6)]
+            for _ in range(6):  # window, stride, padding: fixed by the architecture
+                reader.int()
         elif name == "fc_2":
             fc = _read_fc(reader)
         elif name not in ("relu_", "add_prev_"):
