@@ -79,7 +79,8 @@ class SyntheticFaces(torch.utils.data.Dataset):
 
     Each identity is a smooth random prototype image (low-frequency noise upsampled, so a CNN
     sees structure, not just colour); a sample is its prototype plus per-sample pixel noise and
-    a small brightness shift, generated deterministically from (seed, index).
+    a small brightness shift, generated deterministically from (noise_seed, index). The same
+    `seed` with another `noise_seed` gives new samples of the same identities (a held-out set).
     """
 
     def __init__(
@@ -89,8 +90,10 @@ class SyntheticFaces(torch.utils.data.Dataset):
         size: int = 112,
         noise: float = 40.0,
         seed: int = 0,
+        noise_seed: int | None = None,
     ):
-        self.size, self.noise, self.seed = size, noise, seed
+        self.size, self.noise = size, noise
+        self.noise_seed = seed if noise_seed is None else noise_seed
         rng = np.random.default_rng(seed)
         coarse = torch.from_numpy(rng.uniform(0, 255, (num_classes, 3, 8, 8)).astype(np.float32))
         self.prototypes = F.interpolate(
@@ -105,7 +108,7 @@ class SyntheticFaces(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         label = int(self.labels[index])
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + index)
+        generator = torch.Generator().manual_seed(self.noise_seed * 1_000_003 + index)
         noise = torch.randn(3, self.size, self.size, generator=generator) * self.noise
         shift = (torch.rand(1, generator=generator) - 0.5) * 40.0
         chip = (self.prototypes[label] + noise + shift).clamp(0, 255).round().to(torch.uint8)

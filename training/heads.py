@@ -38,7 +38,9 @@ def auto_scale(num_classes: int) -> float:
     vanish for every sample but the worst, and fine-tuning overfits. AdaCos (Zhang et al. 2019)
     derives the fixed scale s = sqrt(2) * ln(C - 1) at which the logit-to-probability curve is
     steepest around the class boundary, and shows it trains as well as a tuned s. Below
-    `LARGE_CLASS_COUNT` classes we use that rule, floored at 4 so that 2-3 classes still train.
+    `LARGE_CLASS_COUNT` classes we use that rule, floored at 4: the derivation assumes the other
+    classes sit near 90 degrees, which fails for a handful of classes, where it would give s < 1
+    (a flat softmax that barely learns); the floor matters below 18 classes.
     """
     if num_classes >= LARGE_CLASS_COUNT:
         return 64.0

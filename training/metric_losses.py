@@ -77,7 +77,7 @@ class CenterLoss(nn.Module):
     def __init__(self, classifier: MarginHead, weight: float = 0.01):
         super().__init__()
         self.classifier = classifier
-        self.weight = weight
+        self.center_weight = weight
         self.centers = nn.Parameter(
             torch.randn(classifier.num_classes, classifier.embedding_dim) * 0.01
         )
@@ -88,7 +88,7 @@ class CenterLoss(nn.Module):
         ce, logits = self.classifier.loss(embeddings, labels)
         features = F.normalize(embeddings.float(), dim=1)
         pull = 0.5 * (features - self.centers[labels.long()]).pow(2).sum(dim=1).mean()
-        return ce + self.weight * pull, logits
+        return ce + self.center_weight * pull, logits
 
     def forward(self, embeddings: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         return self.classifier(embeddings, labels)
