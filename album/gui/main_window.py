@@ -26,6 +26,7 @@ from album.gui.library_view import LibraryView
 from album.gui.ops import Ops, user_message
 from album.gui.scan_bar import ScanBar
 from album.gui.scanning import ScanController
+from album.gui.settings_dialog import SettingsDialog
 from album.gui.welcome import WelcomePage
 from album.library.library import Library
 
@@ -292,10 +293,12 @@ class MainWindow(QMainWindow):
                 self.controller.hide(person_id)
 
     def open_settings(self) -> None:
-        from album.gui.settings_dialog import SettingsDialog
-
-        if self.lib is not None:
-            SettingsDialog(self.lib, self.ops, self.settings, self).exec()
+        if self.lib is None:
+            return
+        dialog = SettingsDialog(self.lib, self.ops, self.settings, self)
+        dialog.exec()
+        if dialog.chosen_library:
+            self.open_library(dialog.chosen_library)
 
     def show_error(self, message: str) -> None:
         """Say what went wrong in plain words: status bar plus a (non-blocking) message box."""

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QLineEdit,
     QListView,
     QStyle,
     QStyledItemDelegate,
@@ -230,6 +231,13 @@ class PersonDelegate(QStyledItemDelegate):
         painter.drawText(
             count_rect, Qt.AlignmentFlag.AlignCenter, f"{count:,} photo{'s' if count != 1 else ''}"
         )
+
+    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
+        """Fill the rename box, but never over what the user is typing: a cover thumbnail
+        arriving mid-edit emits dataChanged for the row, which would reset the text."""
+        if isinstance(editor, QLineEdit) and editor.isModified():
+            return
+        super().setEditorData(editor, index)
 
     def updateEditorGeometry(
         self, editor: QWidget, option: QStyleOptionViewItem, index: ModelIndex

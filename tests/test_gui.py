@@ -1,0 +1,231 @@
+"""The app driven through its real widgets (pytest-qt, offscreen): first scan, people, viewer, edits."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from album.gui.app import create_window  # noqa: E402
+from album.gui.main_window import SETTINGS_LIBRARY, MainWindow  # noqa: E402
+from album.library.schema import Face, Person  # noqa: E402
+from tests.fakes import fake_pipeline  # noqa: E402
+from tests.gui_support import PHOTOS, colour_count, make_folder  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, settings):
+    win = MainWindow(settings, fake_pipeline())
+    qtbot.addWidget(win)
+    assert win.open_library(tmp_path / "library.db")
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def settle(qtbot, win: MainWindow) -> None:
+    """Wait until the scan and every queued library operation are done."""
+    qtbot.waitUntil(lambda: not win.scanner.is_running() and not win.ops.is_busy(), timeout=20000)
+
+
+@pytest.fixture
+def scanned(qtbot, tmp_path, window):
+    """A window whose library has scanned the colour-square folder and grouped its faces."""
+    with qtbot.waitSignal(window.scanner.finished, timeout=20000):
+        window.add_folders([make_folder(tmp_path / "photos")])
+    settle(qtbot, window)
+    return window
+
+
+def people_rows(win: MainWindow) -> list:
+    return win.library_view.people_page.model.people()
+
+
+def row_index(win: MainWindow, person_id: int):
+    model = win.library_view.people_page.model
+    return model.index(model.row_of(person_id))
+
+
+def test_first_launch_scans_with_progress_and_is_remembered(qtbot, tmp_path, window, settings):
+    assert window.pages.currentWidget() is window.welcome
+    window.welcome.add_folder(make_folder(tmp_path / "photos"))
+    reports = []
+    window.scanner.progress.connect(reports.append)
+    with qtbot.waitSignal(window.scanner.finished, timeout=20000):
+        qtbot.mouseClick(window.welcome.start_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, window)
+    assert reports and reports[-1].photos_done == reports[-1].photos_total == len(PHOTOS)
+    assert window.scan_bar.bar.value() == len(PHOTOS)
+    assert "faces" in window.scan_bar.details.text()
+    assert window.scan_bar.isHidden()
+    assert window.pages.currentWidget() is window.library_view
+    assert len(people_rows(window)) == 5  # five colours seen 3+ times; the lone yellow is unsorted
+    assert "1)" in window.library_view.people_page.unsorted_button.text()
+    assert settings.value(SETTINGS_LIBRARY) == str(tmp_path / "library.db")
+    window.close()
+    again = create_window([], settings, fake_pipeline())
+    qtbot.addWidget(again)
+    assert again.pages.currentWidget() is again.library_view  # straight to people, no welcome
+    settle(qtbot, again)
+    assert len(people_rows(again)) == 5
+    again.close()
+
+
+def test_pause_then_resume_finishes_the_scan(qtbot, tmp_path, window):
+    window.lib.add_root(make_folder(tmp_path / "photos"))
+    with qtbot.waitSignal(window.scanner.finished, timeout=20000) as paused:
+        window.start_scan()
+        qtbot.mouseClick(window.scan_bar.pause_button, Qt.MouseButton.LeftButton)
+    assert paused.args[1] is True
+    assert window.scan_bar.pause_button.text() == "Resume" and not window.scan_bar.isHidden()
+    settle(qtbot, window)
+    with qtbot.waitSignal(window.scanner.finished, timeout=20000) as resumed:
+        qtbot.mouseClick(window.scan_bar.pause_button, Qt.MouseButton.LeftButton)
+    assert resumed.args[1] is False
+    settle(qtbot, window)
+    assert window.lib.stats()["photos"] == len(PHOTOS)
+
+
+def test_people_grid_order_and_open_person(qtbot, scanned):
+    people = people_rows(scanned)
+    counts = [p.photo_count for p in people]
+    assert counts == sorted(counts, reverse=True)
+    biggest = people[0]
+    view = scanned.library_view.people_page.view
+    rect = view.visualRect(row_index(scanned, biggest.id))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    page = scanned.library_view.person_page
+    assert scanned.library_view.currentWidget() is page
+    settle(qtbot, scanned)
+    assert page.photo_model.rowCount() == biggest.photo_count
+    assert page.face_model.rowCount() == biggest.face_count
+    assert page.name_edit.text() == ""
+    chips = scanned.library_view.chips
+    qtbot.waitUntil(lambda: chips.get(page.face_model.face_ids()[0]) is not None, timeout=5000)
+
+
+def test_click_face_in_viewer_searches_with_live_threshold(qtbot, scanned):
+    lib = scanned.lib
+    with lib.session() as s:
+        face = s.scalar(select(Face).join(Face.photo).where(Face.photo.has(relpath="photo_02.png")))
+        photo_id = face.photo_id
+        same = s.scalars(select(Face).where(Face.person_id == face.person_id)).all()
+        same_photos = {f.photo_id for f in same} - {photo_id}
+    scanned.library_view.open_photo(photo_id)
+    settle(qtbot, scanned)
+    viewer = scanned.library_view.viewer_page
+    assert viewer.detail.photo_id == photo_id and len(viewer.detail.faces) >= 1
+    box = next(f for f in viewer.detail.faces if f.face_id == face.id)
+    click_at = viewer.canvas.face_rect(box).center().toPoint()
+    qtbot.mouseClick(viewer.canvas, Qt.MouseButton.LeftButton, pos=click_at)
+    settle(qtbot, scanned)
+    panel = viewer.search
+    panel.slider.setValue(99)  # only identical colours
+    assert panel.match_count() == len(same_photos)
+    assert f"{len(same_photos)} matching" in panel.count_label.text()
+    panel.slider.setValue(panel.slider.minimum())  # looser: look-alike colours join
+    assert panel.match_count() > len(same_photos)
+
+
+def test_inline_rename(qtbot, scanned):
+    from PySide6.QtWidgets import QLineEdit
+
+    person = people_rows(scanned)[0]
+    view = scanned.library_view.people_page.view
+    view.setCurrentIndex(row_index(scanned, person.id))
+    scanned.rename_action.trigger()
+    editor = view.findChild(QLineEdit)
+    assert editor is not None
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Anna")
+    qtbot.keyClick(editor, Qt.Key.Key_Return)  # the delegate commits on the next event loop turn
+    qtbot.waitUntil(lambda: "Named Anna" in scanned.statusBar().currentMessage(), timeout=5000)
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert s.get(Person, person.id).name == "Anna"
+    assert people_rows(scanned)[0].name == "Anna"  # named people come first
+
+
+def test_merge_selected_then_undo(qtbot, scanned):
+    before = people_rows(scanned)
+    view = scanned.library_view.people_page.view
+    selection = view.selectionModel()
+    for person in before[:2]:
+        selection.select(row_index(scanned, person.id), selection.SelectionFlag.Select)
+    qtbot.keyClick(scanned, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, scanned)
+    after = people_rows(scanned)
+    assert len(after) == len(before) - 1
+    merged = next(p for p in after if p.id in {before[0].id, before[1].id})
+    assert merged.face_count == before[0].face_count + before[1].face_count
+    qtbot.keyClick(scanned, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, scanned)
+    assert sorted(p.id for p in people_rows(scanned)) == sorted(p.id for p in before)
+
+
+def test_drop_person_onto_person_merges(qtbot, scanned):
+    before = people_rows(scanned)
+    model = scanned.library_view.people_page.model
+    source, target = row_index(scanned, before[1].id), row_index(scanned, before[0].id)
+    mime = model.mimeData([source])
+    assert model.canDropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, target)
+    model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, target)
+    settle(qtbot, scanned)
+    assert before[1].id not in {p.id for p in people_rows(scanned)}
+
+
+def test_remove_face_from_person_and_undo(qtbot, scanned):
+    person = people_rows(scanned)[0]
+    library_view = scanned.library_view
+    library_view.open_person(person.id)
+    settle(qtbot, scanned)
+    strip = library_view.person_page.face_strip
+    first = strip.model().index(0, 0)
+    strip.setFocus()
+    strip.setCurrentIndex(first)
+    removed = strip.selected_face_ids()
+    qtbot.keyClick(strip, Qt.Key.Key_Delete)
+    settle(qtbot, scanned)
+    assert library_view.person_page.face_model.rowCount() == person.face_count - 1
+    with scanned.lib.session() as s:
+        assert s.get(Face, removed[0]).person_id is None
+    scanned.undo_action.trigger()
+    settle(qtbot, scanned)
+    assert library_view.person_page.face_model.rowCount() == person.face_count
+
+
+def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
+    with scanned.lib.session() as s:
+        red = s.scalar(
+            select(Face.person_id).join(Face.photo).where(Face.photo.has(relpath="photo_02.png"))
+        )
+    scanned.controller.rename(red, "Anna")
+    settle(qtbot, scanned)
+    page = scanned.library_view.people_page
+    assert page.review_button.isEnabled()
+    qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, scanned)
+    review = scanned.library_view.suggestions_page
+    first, second = review._queue[:2]
+    assert review.question.text() in ("Is this Anna?", "Are these Anna?")
+    qtbot.keyClick(review, Qt.Key.Key_Y)
+    qtbot.keyClick(review, Qt.Key.Key_N)
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert {s.get(Face, f).person_id for f in first.face_ids} == {red}
+        assert all(s.get(Face, f).person_id != red for f in second.face_ids)
+    anna = next(p for p in people_rows(scanned) if p.id == red)
+    assert anna.face_count == colour_count("red") + len(first.face_ids)
