@@ -132,6 +132,8 @@ class MMODDetector:
 
     def _scores(self, planes: np.ndarray) -> np.ndarray:
         """Normalized planes (3, H, W) -> score map (H', W') as float32 numpy."""
+        if min(planes.shape[1:]) < self.net.min_input_size:
+            return np.zeros((0, 0), dtype=np.float32)
         x = torch.from_numpy(planes).to(self.device)[None]
         x = x.contiguous(memory_format=torch.channels_last)  # measured ~30% faster on CPU
         return self.net(x)[0, 0].float().cpu().numpy()

@@ -185,6 +185,14 @@ class MMODNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 
+    @property
+    def min_input_size(self) -> int:
+        """The smallest input side that yields at least one output cell."""
+        need = 1
+        for conv in reversed([m for m in self.body if isinstance(m, nn.Conv2d)]):
+            need = (need - 1) * conv.stride[0] + conv.kernel_size[0] - 2 * conv.padding[0]
+        return need
+
     @classmethod
     def from_file(cls, path: str | Path) -> MMODNet:
         options, layers = read_mmod_file(path)
