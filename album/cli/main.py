@@ -29,6 +29,7 @@ COMMANDS = [
     "album.cli.cmd_suggest",
     "album.cli.cmd_undo",
     "album.cli.cmd_cluster",
+    "album.cli.cmd_gui",
 ]
 
 
