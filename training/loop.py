@@ -183,6 +183,9 @@ class Trainer:
             batch_sampler=batches,
             num_workers=self.config.num_workers,
             pin_memory=self.device.type == "cuda",
+            # its own generator: a loader draws a worker seed from the global RNG otherwise,
+            # and a resumed run opens a loader mid-epoch where a straight run does not
+            generator=torch.Generator().manual_seed(self.config.seed + self.epoch),
         )
 
     def _train_step(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float | None]:
