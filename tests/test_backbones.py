@@ -1,0 +1,51 @@
+"""Contract tests over every registered backbone, plus the IResNet/MobileFaceNet specifics."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from training.backbones import backbone_names, create_backbone
+from training.config import default_spec
+
+DIMS = {"dlib_resnet": 128}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _create(name: str) -> torch.nn.Module:
+    try:
+        return create_backbone(name, embedding_dim=DIMS.get(name, 512), pretrained=False)
+    except (ImportError, KeyError) as error:  # dlib_resnet is written by another engineer
+        pytest.skip(f"{name} cannot be created: {error}")
+
+
+@pytest.mark.parametrize("name", backbone_names())
+def test_backbone_contract(name):
+    model = _create(name).eval()
+    dim = DIMS.get(name, 512)
+    size = default_spec(name, dim).input_size
+    with torch.no_grad():
+        out = model(torch.randn(2, 3, size, size))
+    assert out.shape == (2, dim) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("name", ["iresnet18", "mbf"])
+def test_train_mode_backward_and_embedding_dim(name):
+    model = create_backbone(name, embedding_dim=64).train()
+    out = model(torch.randn(2, 3, 112, 112))
+    out.square().sum().backward()
+    assert out.shape == (2, 64)
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+@pytest.mark.parametrize("name", ["iresnet18", "iresnet34", "iresnet50", "iresnet100", "mbf"])
+def test_no_pretrained_weights_ship(name):
+    with pytest.raises(ValueError, match="no pretrained weights"):
+        create_backbone(name, pretrained=True)
