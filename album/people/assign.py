@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from album.library.library import now
 from album.library.schema import Decision, Face, FaceRejection, Person
 from album.people.cluster import FREE, cluster
-from album.people.decisions import _assign
 from album.people.edits import Recorder, chunked
 from album.people.types import ChangeSet
 from album.search.index import VectorIndex
@@ -90,9 +89,7 @@ def recluster(
             target[row] = 0
     changed = ~table.confirmed & (target != table.people)
     rec.capture(table.ids[changed].tolist())
-    for pid in np.unique(target[changed]).tolist():
-        ids = table.ids[changed & (target == pid)].tolist()
-        _assign(session, ids, pid or None, Decision.AUTO if pid else Decision.NONE)
+    _write_auto(session, table.ids[changed], target[changed])
     _drop_empty_unnamed(session, rec, stale)
     return rec.finish(
         {"threshold": threshold, "min_size": min_size, "clusters": len(result.anchor_of)}
@@ -143,12 +140,15 @@ def _drop_empty_unnamed(session: Session, rec: Recorder, person_ids: set[int]) -
 
 def person_means(index: VectorIndex, table: FaceTable) -> tuple[np.ndarray, np.ndarray]:
     """(person ids, mean unit vector of each person's faces): mean·f is f's average cosine to them."""
-    assigned = table.people > 0
-    pids, slot = np.unique(table.people[assigned], return_inverse=True)
-    sums = np.zeros((len(pids), index.dim), np.float64)
-    np.add.at(sums, slot, index.vectors[table.rows[assigned]])
-    counts = np.bincount(slot, minlength=len(pids))
-    return pids, (sums / np.maximum(counts, 1)[:, None]).astype(np.float32)
+    assigned = np.flatnonzero(table.people > 0)
+    order = assigned[np.argsort(table.people[assigned], kind="stable")]
+    people = table.people[order]
+    if not len(people):
+        return people, np.zeros((0, index.dim), np.float32)
+    starts = np.r_[0, np.flatnonzero(np.diff(people)) + 1]
+    sums = np.add.reduceat(index.vectors[table.rows[order]], starts, axis=0)
+    counts = np.diff(np.r_[starts, len(people)])
+    return people[starts], (sums / counts[:, None]).astype(np.float32)
 
 
 def assign_new(
@@ -168,13 +168,20 @@ def assign_new(
     scores = index.vectors[table.rows[free]] @ means.T
     _mask_constraints(session, scores, table, free, pids)
     placed = _greedy_per_photo(scores, table.photos[free], threshold)
-    ids = table.ids[free]
-    for slot, col in placed.items():
-        _assign(session, [int(ids[slot])], int(pids[col]), Decision.AUTO)
-    return ChangeSet(
-        person_ids=frozenset(int(pids[c]) for c in placed.values()),
-        face_ids=frozenset(int(ids[s]) for s in placed),
-    )
+    ids = table.ids[free][list(placed)]
+    chosen = pids[list(placed.values())]
+    _write_auto(session, ids, chosen)
+    return ChangeSet(person_ids=frozenset(chosen.tolist()), face_ids=frozenset(ids.tolist()))
+
+
+def _write_auto(session: Session, face_ids: np.ndarray, person_ids: np.ndarray) -> None:
+    """One executemany: each face to its person as AUTO (person 0: back to unsorted)."""
+    rows = [
+        {"id": f, "person_id": p or None, "decision": Decision.AUTO if p else Decision.NONE}
+        for f, p in zip(face_ids.tolist(), person_ids.tolist(), strict=True)
+    ]
+    if rows:
+        session.execute(update(Face), rows)
 
 
 def _mask_constraints(

@@ -72,7 +72,7 @@ def cluster(
     _agglomerate(groups, heap, threshold, late)
     for gid in late:  # then the faces the user rejected somewhere, one by one
         if gid in groups:
-            _push_links(groups, gid, list(groups[gid].neighbours), heap)
+            _push_links(groups, gid, list(groups[gid].neighbours), heap, threshold)
     _agglomerate(groups, heap, threshold, set())
     return _labels(groups, n, min_size)
 
@@ -105,19 +105,22 @@ def _link_graph(vectors, groups, group_of, k, threshold) -> list:
             groups[b].neighbours.add(a)
     heap: list = []
     for gid, group in groups.items():
-        _push_links(groups, gid, [n for n in group.neighbours if n > gid], heap)
+        _push_links(groups, gid, [n for n in group.neighbours if n > gid], heap, threshold)
     return heap
 
 
-def _push_links(groups: dict[int, _Group], gid: int, others: list[int], heap: list) -> None:
-    if not others:
-        return
+def _push_links(
+    groups: dict[int, _Group], gid: int, others: list[int], heap: list, threshold: float
+) -> None:
+    """Push (gid, other) with their average-link similarity, for each neighbouring group that
+    could merge (pairs under the threshold never will, so they stay out of the heap)."""
     group = groups[gid]
-    totals = np.stack([groups[o].total for o in others])
-    sizes = np.array([len(groups[o].members) for o in others])
-    links = totals @ group.total / (sizes * len(group.members))
-    for other, link in zip(others, links.tolist(), strict=True):
-        heapq.heappush(heap, (-link, gid, other, group.version, groups[other].version))
+    total, size = group.total, len(group.members)
+    for other in others:
+        peer = groups[other]
+        link = float(total @ peer.total) / (size * len(peer.members))
+        if link >= threshold:
+            heapq.heappush(heap, (-link, gid, other, group.version, peer.version))
 
 
 def _compatible(a: _Group, b: _Group) -> bool:
@@ -130,12 +133,10 @@ def _compatible(a: _Group, b: _Group) -> bool:
 
 
 def _agglomerate(groups: dict[int, _Group], heap: list, threshold: float, late: set[int]) -> None:
-    """Merge best pairs first down to the threshold; pairs touching `late` groups wait."""
+    """Merge best pairs first (the heap holds only pairs above the threshold); pairs touching
+    `late` groups are dropped here and pushed again by the caller afterwards."""
     while heap:
-        negative_link, a, b, version_a, version_b = heapq.heappop(heap)
-        if -negative_link < threshold:
-            heapq.heappush(heap, (negative_link, a, b, version_a, version_b))
-            break
+        _, a, b, version_a, version_b = heapq.heappop(heap)
         if a in late or b in late:
             continue
         ga, gb = groups.get(a), groups.get(b)
@@ -146,7 +147,7 @@ def _agglomerate(groups: dict[int, _Group], heap: list, threshold: float, late: 
         if len(ga.members) < len(gb.members):
             a, b, ga, gb = b, a, gb, ga
         _merge(groups, a, b)
-        _push_links(groups, a, list(ga.neighbours), heap)
+        _push_links(groups, a, list(ga.neighbours), heap, threshold)
 
 
 def _merge(groups: dict[int, _Group], a: int, b: int) -> None:
