@@ -175,10 +175,13 @@ def _bilinear(source: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     left, top = np.floor(x).astype(np.int64), np.floor(y).astype(np.int64)
     height, width = source.shape[:2]
     inside = (left >= 0) & (top >= 0) & (left + 1 < width) & (top + 1 < height)
-    lx, ty = np.where(inside, left, 0), np.where(inside, top, 0)
+    if height < 2 or width < 2 or not inside.any():
+        return np.zeros((*x.shape, 3), np.uint8)
+    flat = source.reshape(-1, 3)
+    index = np.where(inside, top * width + left, 0)
     lr, tb = (x - left)[..., None], (y - top)[..., None]
-    tl, tr = source[ty, lx].astype(np.float64), source[ty, lx + 1].astype(np.float64)
-    bl, br = source[ty + 1, lx].astype(np.float64), source[ty + 1, lx + 1].astype(np.float64)
+    tl, tr = flat.take(index, axis=0).astype(np.float64), flat.take(index + 1, axis=0)
+    bl, br = flat.take(index + width, axis=0), flat.take(index + width + 1, axis=0)
     value = (1 - tb) * ((1 - lr) * tl + lr * tr) + tb * ((1 - lr) * bl + lr * br)
     return np.where(inside[..., None], value, 0).astype(np.uint8)
 
