@@ -285,6 +285,8 @@ class ShapePredictor5:
         self.subpixel = subpixel
         levels, trees, splits = model.split_idx1.shape
         self._leaf_of = _leaf_table(splits)
+        # pixel differences are whole numbers in [-255, 255], so d > t exactly when d > floor(t)
+        self._thresh = np.clip(np.floor(model.split_thresh), -256, 256).astype(np.int16)
         self._idx1 = model.split_idx1.reshape(levels, -1).astype(np.intp)
         self._idx2 = model.split_idx2.reshape(levels, -1).astype(np.intp)
         self._leaves = model.leaves.reshape(levels, -1, model.leaves.shape[-1])
@@ -305,6 +307,7 @@ class ShapePredictor5:
         if len(boxes) == 0:
             return np.zeros((0, len(self._reference), 2), np.float32)
         low, size = boxes[:, :2, None], (boxes[:, 2:] - boxes[:, :2])[:, :, None]
+        image = np.ascontiguousarray(image)  # once, not a copy per level for a flipped view
         for level in range(len(self._idx1)):
             pixels = self._feature_pixels(image, low, size, shape, level)
             leaves = self._leaf_values(pixels, level)
@@ -318,7 +321,7 @@ class ShapePredictor5:
     def _feature_pixels(
         self, image: np.ndarray, low: np.ndarray, size: np.ndarray, shape: np.ndarray, level: int
     ) -> np.ndarray:
-        """Grey values (N, P) float32 of this level's sample pixels placed on the current shape.
+        """Grey values (N, P) int16 of this level's sample pixels placed on the current shape.
 
         As dlib: the similarity's 2x2 times the pixel's offset plus its anchor point, in
         float32; then the box mapping in double, rounded half up to a whole pixel; grey is
@@ -344,14 +347,15 @@ class ShapePredictor5:
     def _leaf_values(self, pixels: np.ndarray, level: int) -> np.ndarray:
         """Every tree of a level for every face; returns the leaves (T, N, 2K) in tree order.
 
-        A tree goes to its left child when pixel[idx1] - pixel[idx2] > threshold (float32).
+        A tree goes to its left child when pixel[idx1] - pixel[idx2] > threshold; the difference
+        is a whole number, so comparing it with floor(threshold) in int16 is exact.
         """
         trees, splits = self.model.split_thresh.shape[1:]
         diff = pixels.take(self._idx1[level], axis=1) - pixels.take(self._idx2[level], axis=1)
         went_left = np.zeros((len(pixels), trees, 16), bool)
         np.greater(
             diff.reshape(len(pixels), trees, splits),
-            self.model.split_thresh[level],
+            self._thresh[level],
             out=went_left[..., :splits],
         )
         leaf = self._leaf_base + self._leaf_of.take(_pack_bits16(went_left).T)
@@ -382,4 +386,4 @@ def sum_in_order(rows: np.ndarray) -> np.ndarray:
 
 
 # grey level of an RGB pixel as dlib computes it: (R + G + B) // 3, indexed by R + G + B
-_GREY = (np.arange(3 * 255 + 1) // 3).astype(np.float32)
+_GREY = (np.arange(3 * 255 + 1) // 3).astype(np.int16)
