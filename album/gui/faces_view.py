@@ -14,13 +14,13 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
-    QSize,
     Qt,
     Signal,
 )
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from album.gui.people_view import FACE_MIME
+from album.gui.thumb_delegate import ThumbDelegate
 from album.gui.thumbs import ThumbnailCache
 
 FaceIdRole = Qt.ItemDataRole.UserRole + 11
@@ -28,20 +28,18 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 class FaceModel(QAbstractListModel):
-    """Face ids in display order, with an optional caption per face (e.g. a similarity)."""
+    """Face ids in display order."""
 
     def __init__(self, thumbs: ThumbnailCache, parent=None) -> None:
         super().__init__(parent)
         self._ids: list[int] = []
-        self._captions: dict[int, str] = {}
         self._rows: dict[int, int] = {}
         self._thumbs = thumbs
         thumbs.ready.connect(self._on_thumb)
 
-    def set_faces(self, face_ids: Sequence[int], captions: dict[int, str] | None = None) -> None:
+    def set_faces(self, face_ids: Sequence[int]) -> None:
         self.beginResetModel()
         self._ids = list(face_ids)
-        self._captions = dict(captions or {})
         self._rows = {face_id: row for row, face_id in enumerate(self._ids)}
         self.endResetModel()
 
@@ -57,8 +55,6 @@ class FaceModel(QAbstractListModel):
         face_id = self._ids[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbs.get(face_id)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._captions.get(face_id)
         if role == FaceIdRole:
             return face_id
         return None
@@ -99,15 +95,15 @@ class FaceGrid(QListView):
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
-        self.setIconSize(QSize(chip_size, chip_size))
-        self.setGridSize(QSize(chip_size + 14, chip_size + 26))
+        self.setItemDelegate(ThumbDelegate(chip_size, self, round_placeholder=True))
+        self.setSpacing(2)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         if strip:
             self.setFlow(QListView.Flow.LeftToRight)
             self.setWrapping(False)
-            self.setFixedHeight(chip_size + 44)
+            self.setFixedHeight(chip_size + 30)
             self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.activated.connect(lambda index: self.face_activated.emit(index.data(FaceIdRole)))
 

@@ -112,6 +112,12 @@ class LibraryView(QStackedWidget):
         elif current is self.viewer_page and self.viewer_page.detail is not None:
             self.viewer_page.show_photo(self.viewer_page.detail.photo_id)
 
+    def shutdown(self) -> None:
+        """Stop decoding before the caches go away (a worker must not report to a deleted one)."""
+        for cache in (self.chips, self.photos, self.full):
+            cache.drop_pending()
+            cache.wait()
+
     def pick_person(self, prompt: str, exclude: int | None) -> Choice | None:
         dialog = PersonPicker(self.people_page.model.people(), prompt, exclude, self)
         return dialog.choice() if dialog.exec() else None

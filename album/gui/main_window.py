@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.scanner.wait()
         self.ops.wait()
         if self.library_view is not None:
+            self.library_view.shutdown()
             self.pages.removeWidget(self.library_view)
             self.library_view.deleteLater()
         if self.lib is not None:

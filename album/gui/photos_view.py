@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from album.gui.queries import PhotoRow
+from album.gui.thumb_delegate import ThumbDelegate
 from album.gui.thumbs import ThumbnailCache
 
 PhotoIdRole = Qt.ItemDataRole.UserRole + 21
@@ -68,7 +69,7 @@ class PhotoGrid(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setIconSize(QSize(thumb_size, thumb_size))
-        self.setGridSize(QSize(thumb_size + 12, thumb_size + 12))
+        self.setItemDelegate(ThumbDelegate(thumb_size, self))
+        self.setSpacing(2)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.activated.connect(lambda index: self.photo_activated.emit(index.data(PhotoIdRole)))

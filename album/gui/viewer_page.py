@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayo
 
 from album.gui.controller import AlbumController
 from album.gui.loaders import PhotoKey
+from album.gui.people_view import UNNAMED
 from album.gui.photo_canvas import PhotoCanvas
 from album.gui.photos_view import PhotoGrid, PhotoModel
 from album.gui.queries import PhotoDetail, PhotoRow, face_photos, photo_detail
@@ -74,9 +75,9 @@ class SearchPanel(QWidget):
     def threshold(self) -> float:
         return self.slider.value() / 100
 
-    def show_hits(self, who: str, hits: list[SearchHit], rows: list[PhotoRow]) -> None:
+    def show_hits(self, title: str, hits: list[SearchHit], rows: list[PhotoRow]) -> None:
         self._hits, self._rows = hits, {row.face_id: row for row in rows}
-        self.title.setText(f"Photos of {who}, best matches first")
+        self.title.setText(f"{title}, best matches first")
         for widget in (self.slider, self.threshold_label, self.count_label, self.grid):
             widget.setVisible(True)
         self._filter()
@@ -158,26 +159,23 @@ class ViewerPage(QWidget):
         """Find every photo whose faces look like `face_id` (slider sets how alike)."""
         self._searching = face_id
         lib = self._controller.lib
-        who = next(
-            (f.label for f in (self.detail.faces if self.detail else []) if f.face_id == face_id),
-            "",
-        )
+        faces = self.detail.faces if self.detail else []
+        label = next((f.label for f in faces if f.face_id == face_id), "")
+        title = f"Photos of {label}" if label and label != UNNAMED else "Photos like this face"
 
         def run(people):
             hits = people.search_face(face_id, SLIDER_MIN, k=SEARCH_LIMIT)
             rows = face_photos(lib, [h.face_id for h in hits], newest_first=False)
             return hits, rows, default_threshold(lib.active_model())
 
-        self._controller.read(
-            run, lambda result: self._show_hits(face_id, who or "this face", result)
-        )
+        self._controller.read(run, lambda result: self._show_hits(face_id, title, result))
 
     def _show_hits(
-        self, face_id: int, who: str, result: tuple[list[SearchHit], list[PhotoRow], float]
+        self, face_id: int, title: str, result: tuple[list[SearchHit], list[PhotoRow], float]
     ) -> None:
         if face_id != self._searching:
             return
         hits, rows, threshold = result
         if self.search.grid.isHidden():
             self.search.set_threshold(threshold)
-        self.search.show_hits(who, hits, rows)
+        self.search.show_hits(title, hits, rows)

@@ -1,0 +1,164 @@
+"""Screenshots of every main view, grabbed from the real window (offscreen), for looking at.
+
+    python bench/screenshots.py [OUT_DIR] [--photos FOLDER] [--library DB] [--fake]
+
+Scans FOLDER (default: shared/data/faces-dev/images) through the GUI into a fresh library (or
+reuses --library), names the people the way a user would (from labels.csv when the folder has
+one beside it), then writes welcome, scanning, people, person, viewer (with a face search),
+unsorted, suggestions and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from album.gui.main_window import MainWindow  # noqa: E402
+from album.gui.settings_dialog import SettingsDialog  # noqa: E402
+
+FACES_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev" / "images"
+SIZE = (1280, 820)
+
+
+def wait(app: QApplication, condition, timeout_s: float = 600) -> None:
+    """Run the event loop until `condition()` holds (polled every 20 ms)."""
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: condition() and loop.quit())
+    timer.start(20)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    timer.stop()
+
+
+def settle(app: QApplication, win: MainWindow, extra_ms: int = 600) -> None:
+    wait(app, lambda: not win.scanner.is_running() and not win.ops.is_busy())
+    loop = QEventLoop()
+    QTimer.singleShot(extra_ms, loop.quit)  # let thumbnails decode and paint
+    loop.exec()
+
+
+def grab(widget: QWidget, out: Path, name: str) -> None:
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(path)
+
+
+def label_people(win: MainWindow, photos: Path) -> None:
+    """Name each cluster after the majority label of its photos, as a user would by looking."""
+    labels_file = photos.parent / "labels.csv"
+    if not labels_file.is_file():
+        return
+    with labels_file.open() as handle:
+        label_of = {
+            Path(row["path"]).name: row["person"].replace("_", " ")
+            for row in csv.DictReader(handle)
+        }
+    people = win.controller.people
+    used: set[str] = set()
+    for person in people.list_people():
+        votes = Counter(
+            label_of.get(Path(win.lib.photo_path(f.photo_id)).name)
+            for f in people.person_faces(person.id)
+        )
+        name, count = votes.most_common(1)[0]
+        if name and name not in used and count >= 3 and len(used) < 10:
+            people.name(person.id, name)
+            used.add(name)
+
+
+def scan_through_gui(app: QApplication, win: MainWindow, photos: Path, out: Path) -> None:
+    shot_taken = []
+
+    def on_progress(progress) -> None:
+        if not shot_taken and progress.photos_done >= max(3, progress.photos_total // 3):
+            shot_taken.append(True)
+            settle_ms = QEventLoop()
+            QTimer.singleShot(300, settle_ms.quit)
+            settle_ms.exec()
+            grab(win, out, "02-scanning")
+
+    win.scanner.progress.connect(on_progress)
+    win.welcome.add_folder(photos)
+    grab(win, out, "01-welcome")
+    win.welcome.start_button.click()
+    wait(app, lambda: win.scanner.is_running())
+    settle(app, win)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="/tmp/face-album-shots")
+    parser.add_argument("--photos", type=Path, default=FACES_DEV)
+    parser.add_argument("--library", type=Path, help="reuse this library (skips the scan)")
+    parser.add_argument(
+        "--fake", action="store_true", help="scan with the test suite's fake pipeline"
+    )
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication([])
+    work = Path(tempfile.mkdtemp(prefix="face-album-shots-"))
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    pipeline = None
+    if args.fake:
+        from tests.fakes import fake_pipeline
+
+        pipeline = fake_pipeline()
+    win = MainWindow(settings, pipeline)
+    win.resize(*SIZE)
+    win.show()
+    win.open_library(args.library or work / "library.db")
+    if args.library is None:
+        scan_through_gui(app, win, args.photos.resolve(), out)
+        label_people(win, args.photos.resolve())
+    shoot_views(app, win, out)
+    win.close()
+    return 0
+
+
+def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
+    view = win.library_view
+    view.open_people()
+    settle(app, win, 1500)
+    grab(win, out, "03-people")
+    people = view.people_page.model.people()
+    if people:
+        view.open_person(people[0].id)
+        settle(app, win, 2500)
+        grab(win, out, "04-person")
+        rows = view.person_page.photo_model.rows()
+        if rows:
+            view.open_photo(rows[0].photo_id)
+            settle(app, win, 1500)
+            faces = view.viewer_page.detail.faces
+            if faces:
+                view.viewer_page.search_face(faces[0].face_id)
+            settle(app, win, 2500)
+            grab(win, out, "05-viewer-search")
+    view.open_unsorted()
+    settle(app, win, 1500)
+    grab(win, out, "06-unsorted")
+    view.open_suggestions()
+    settle(app, win, 1500)
+    grab(win, out, "07-suggestions")
+    dialog = SettingsDialog(win.lib, win.ops, win.settings, win)
+    dialog.show()
+    settle(app, win, 300)
+    grab(dialog, out, "08-settings")
+    dialog.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
