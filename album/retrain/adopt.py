@@ -1,0 +1,228 @@
+"""Putting a model into use: record it, re-embed every face from its cached chip, switch.
+
+The switch is safe against a kill at any moment. New embeddings are written under the new
+model's id (one transaction per batch) while the library keeps using the old model, whose
+embeddings are never touched; `active` moves in one final transaction, after the last face has
+its new embedding. A kill before that leaves the library on the old, complete model, and the
+next `adopt`/`use_model` resumes with the faces still missing. Switching back to a model whose
+embeddings are all there is only that last transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import and_, delete, select
+from sqlalchemy.orm import Session
+from torch import nn
+
+from album.faces.embedder import TorchEmbedder, load_embedder
+from album.library.db import LibraryError
+from album.library.library import Library
+from album.library.models import activate_model, ensure_model, model_spec
+from album.library.schema import Decision, Embedding, Face, FaceChip, Model
+from album.scan.store import decode_chip
+from training.backbones import create_backbone
+from training.export import load_model
+from training.spec import ModelSpec
+
+BATCH = 256  # faces per transaction while re-embedding
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True)
+class Switched:
+    model_id: int
+    switched: bool  # False: cancelled before the switch (the old model is still active)
+    embedded: int  # faces embedded by this call
+    placed: int = 0  # unsorted faces placed into people under the new model
+
+
+def load_trainable(lib: Library, model_id: int) -> tuple[nn.Module, ModelSpec]:
+    """The model's backbone as a trainable module, and its spec."""
+    with lib.session() as s:
+        row = s.get(Model, model_id)
+        if row is None:
+            raise LibraryError(f"no model {model_id}")
+        spec, weights = ModelSpec.from_dict(row.spec), row.weights_path
+    if weights is None:  # built in: the pretrained registry weights
+        return create_backbone(spec.backbone, pretrained=True), spec
+    model, _ = load_model(weights, spec)
+    return model, spec
+
+
+def model_embedder(lib: Library, model_id: int, device: str = "auto") -> TorchEmbedder:
+    """The inference embedder of any model the library knows."""
+    with lib.session() as s:
+        row = s.get(Model, model_id)
+        if row is None:
+            raise LibraryError(f"no model {model_id}")
+        weights = row.weights_path
+    if weights is not None:
+        return load_embedder(weights, Path(weights).with_suffix(".json"), device=device)
+    model, spec = load_trainable(lib, model_id)
+    return TorchEmbedder(spec, model, device)
+
+
+def register_model(
+    lib: Library, spec_path: str | Path, weights_path: str | Path, parent_id: int | None, report
+) -> int:
+    """Record a model file pair (inactive); returns its id. Idempotent by name."""
+    spec = ModelSpec.from_json(Path(spec_path).read_text())
+    with lib.transaction() as s:
+        model_id = ensure_model(s, spec, str(weights_path), parent_id)
+        row = s.get(Model, model_id)
+        row.report = report
+        return model_id
+
+
+def _missing(session: Session, model_id: int, alignment: str, limit: int | None = None):
+    """(face id, chip bytes) of faces with a chip but no embedding for `model_id`."""
+    query = (
+        select(FaceChip.face_id, FaceChip.image)
+        .outerjoin(
+            Embedding, and_(Embedding.face_id == FaceChip.face_id, Embedding.model_id == model_id)
+        )
+        .where(Embedding.face_id.is_(None), FaceChip.alignment == alignment)
+        .order_by(FaceChip.face_id)
+    )
+    return session.execute(query.limit(limit) if limit else query).all()
+
+
+def _count_missing(session: Session, model_id: int, alignment: str) -> int:
+    return len(session.execute(_missing_ids_query(model_id, alignment)).all())
+
+
+def _missing_ids_query(model_id: int, alignment: str):
+    return (
+        select(FaceChip.face_id)
+        .outerjoin(
+            Embedding, and_(Embedding.face_id == FaceChip.face_id, Embedding.model_id == model_id)
+        )
+        .where(Embedding.face_id.is_(None), FaceChip.alignment == alignment)
+    )
+
+
+def _embed_rows(session: Session, embedder: TorchEmbedder, model_id: int, rows) -> None:
+    chips = np.stack([decode_chip(r.image) for r in rows])
+    vectors = embedder.embed(chips)
+    session.add_all(
+        Embedding(face_id=r.face_id, model_id=model_id, vector=v)
+        for r, v in zip(rows, vectors, strict=True)
+    )
+
+
+def reembed(
+    lib: Library,
+    model_id: int,
+    embedder: TorchEmbedder,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Embed every face that lacks an embedding for `model_id`, BATCH faces per transaction.
+    Returns how many were embedded; stops early (consistently) when `cancel` is set."""
+    alignment = embedder.spec.alignment
+    with lib.session() as s:
+        total = _count_missing(s, model_id, alignment)
+    done = 0
+    while done < total and not (cancel is not None and cancel.is_set()):
+        with lib.transaction() as s:
+            rows = _missing(s, model_id, alignment, BATCH)
+            if not rows:
+                break
+            _embed_rows(s, embedder, model_id, rows)
+        done += len(rows)
+        if progress is not None:
+            progress("reembed", done, total)
+    return done
+
+
+def switch_to(lib: Library, model_id: int, embedder: TorchEmbedder) -> int:
+    """Activate `model_id` in one transaction, first embedding any face a concurrent scan added
+    meanwhile, so the active model never lacks a face. Then place unsorted faces (new model,
+    incremental: confirmed and other decided faces never move). Returns the faces placed."""
+    from album.people import People
+
+    with lib.transaction() as s:
+        rows = _missing(s, model_id, embedder.spec.alignment)
+        if rows:
+            _embed_rows(s, embedder, model_id, rows)
+        activate_model(s, model_id)
+        unsorted = list(
+            s.scalars(
+                select(Face.id).where(Face.person_id.is_(None), Face.decision == Decision.NONE)
+            )
+        )
+    if not unsorted:
+        return 0
+    return len(People(lib, model_id).assign_new(unsorted).face_ids)
+
+
+def use_model(
+    lib: Library,
+    model_id: int,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    device: str = "auto",
+) -> Switched:
+    """Make `model_id` the active model: re-embed what it lacks (nothing, when switching back
+    to a model used before), then switch. A cancel leaves the current model active."""
+    embedder = model_embedder(lib, model_id, device)
+    embedded = reembed(lib, model_id, embedder, progress, cancel)
+    if cancel is not None and cancel.is_set():
+        return Switched(model_id, False, embedded)
+    placed = switch_to(lib, model_id, embedder)
+    if progress is not None:
+        progress("switch", 1, 1)
+    return Switched(model_id, True, embedded, placed)
+
+
+def forget_model(lib: Library, model_id: int) -> None:
+    """Delete an inactive model's row and embeddings (its files are the caller's)."""
+    with lib.transaction() as s:
+        row = s.get(Model, model_id)
+        if row is None:
+            return
+        if row.active:
+            raise LibraryError("the active model cannot be removed; switch to another first")
+        if s.scalar(select(Model.id).where(Model.parent_id == model_id)) is not None:
+            raise LibraryError("a model with retrained children cannot be removed")
+        s.execute(delete(Embedding).where(Embedding.model_id == model_id))
+        s.delete(row)
+
+
+def models_table(lib: Library) -> list[dict]:
+    """Every model version, oldest first: id, name, active, parent, created, faces embedded,
+    and the key numbers of its retrain report."""
+    from sqlalchemy import func
+
+    with lib.session() as s:
+        counts = dict(
+            s.execute(select(Embedding.model_id, func.count()).group_by(Embedding.model_id)).all()
+        )
+        rows = list(s.scalars(select(Model).order_by(Model.id)))
+        return [_model_row(row, counts.get(row.id, 0), model_spec(s, row.id)) for row in rows]
+
+
+def _model_row(row: Model, embedded: int, spec: ModelSpec) -> dict:
+    report = row.report or {}
+    after = report.get("after") or {}
+    before = report.get("before") or {}
+    return {
+        "id": row.id,
+        "name": row.name,
+        "active": bool(row.active),
+        "parent_id": row.parent_id,
+        "created_at": row.created_at,
+        "embedded_faces": embedded,
+        "same_person_threshold": spec.thresholds.same_person,
+        "head": report.get("head"),
+        "identification_before": before.get("identification"),
+        "identification": after.get("identification"),
+        "tar_at_far_1e3": after.get("tar_at_far_1e3"),
+        "false_merge_rate": after.get("false_merge_rate"),
+    }

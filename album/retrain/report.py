@@ -1,0 +1,188 @@
+"""Before/after scores of a retrain on the held-out split, and the rule that adopts a model.
+
+Every score is measured the way the app uses embeddings:
+- identification: each held-out face of a trained person is given the person whose prototype
+  (unit mean of their *training* faces) it is closest to; rank-1 accuracy over those faces.
+- verification: TAR at FAR 1e-3 (and 1e-2) over every pair with at least one held-out face
+  (pairs of two training faces say nothing about generalization).
+- false merges: the share of open-set faces (people the model was not trained on, standing in
+  for the album's unnamed faces) whose best prototype similarity passes the model's
+  same-person threshold, i.e. that would be pulled into a named person.
+- forgetting: TAR at FAR 1e-3 on an independent labeled reference set, when one is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from album.retrain.dataset import Reference, Split
+from training.identification import assign_to_prototypes, person_prototypes
+from training.verification import tar_at_far
+
+Embed = Callable[[np.ndarray], np.ndarray]  # chips (N, S, S, 3) uint8 -> unit (N, D)
+MAX_PAIR_ROWS = 4000  # held-out faces scored against everything (bounds the pair matrix)
+TOLERANCE = 0.02  # how much a secondary score may drop before a model is refused
+
+
+@dataclass
+class Scores:
+    identification: float | None  # rank-1 accuracy of held-out faces (None: no test faces)
+    recall_at_threshold: float | None  # held-out faces named right above the threshold
+    tar_at_far_1e3: float | None
+    tar_at_far_1e2: float | None
+    far_reliable: bool  # >= 1000 negative pairs behind the 1e-3 figure
+    threshold: float  # same-person threshold the false-merge rate is taken at
+    false_merge_rate: float | None  # None: no open-set faces
+    reference_tar_1e3: float | None = None
+    per_person: dict[int, float] = field(default_factory=dict)  # person id -> rank-1 recall
+
+
+@dataclass
+class RetrainReport:
+    """What `Retrainer.run` found. `improved` says whether the candidate may be adopted."""
+
+    head: str
+    counts: dict[str, int]
+    before: Scores
+    after: Scores | None
+    improved: bool
+    reason: str
+    parent_model_id: int | None = None
+    candidate_name: str | None = None
+    weights_path: str | None = None
+    spec_path: str | None = None
+    training: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def identification(
+    embeddings: np.ndarray, labels: np.ndarray, split: Split, threshold: float
+) -> tuple[float | None, float | None, dict[int, float]]:
+    """Rank-1 accuracy of test faces against train prototypes (overall and per person), and
+    the share that would be named automatically: right person and above `threshold`."""
+    if len(split.test) == 0:
+        return None, None, {}
+    people, protos = person_prototypes(embeddings[split.train], labels[split.train])
+    nearest, best = assign_to_prototypes(embeddings[split.test], protos, -2.0)
+    truth = labels[split.test]
+    hits = people[nearest] == truth
+    per_person = {int(p): float(hits[truth == p].mean()) for p in np.unique(truth).tolist()}
+    return float(hits.mean()), float(np.mean(hits & (best > threshold))), per_person
+
+
+def heldout_pairs(
+    embeddings: np.ndarray, labels: np.ndarray, split: Split, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, issame) of every distinct pair with at least one held-out face."""
+    held = np.concatenate([split.test, split.open_set])
+    if len(held) > MAX_PAIR_ROWS:
+        held = np.sort(np.random.default_rng(seed).choice(held, MAX_PAIR_ROWS, replace=False))
+    sims = embeddings[held] @ embeddings.T
+    is_held = np.zeros(len(labels), bool)
+    is_held[held] = True
+    rank = np.arange(len(labels))
+    # a held-held pair appears twice (row i col j and row j col i): keep it once
+    keep = (rank[None, :] != held[:, None]) & (~is_held[None, :] | (rank[None, :] > held[:, None]))
+    issame = labels[held][:, None] == labels[None, :]
+    return sims[keep], issame[keep]
+
+
+def false_merge_rate(
+    embeddings: np.ndarray, labels: np.ndarray, split: Split, threshold: float
+) -> float | None:
+    """Share of open-set faces whose nearest trained person passes `threshold`."""
+    if len(split.open_set) == 0 or len(split.train) == 0:
+        return None
+    _, protos = person_prototypes(embeddings[split.train], labels[split.train])
+    assigned, _ = assign_to_prototypes(embeddings[split.open_set], protos, threshold)
+    return float(np.mean(assigned >= 0))
+
+
+def score(
+    embed: Embed,
+    chips: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    threshold: float,
+    reference: Reference | None = None,
+) -> Scores:
+    """All scores of one model (given as its `Embed`) on the album's split."""
+    embeddings = embed(chips)
+    accuracy, named, per_person = identification(embeddings, labels, split, threshold)
+    sims, issame = heldout_pairs(embeddings, labels, split)
+    tar3 = _tar(sims, issame, 1e-3)
+    return Scores(
+        identification=accuracy,
+        recall_at_threshold=named,
+        tar_at_far_1e3=tar3,
+        tar_at_far_1e2=_tar(sims, issame, 1e-2),
+        far_reliable=int((~issame).sum()) >= 1000,
+        threshold=float(threshold),
+        false_merge_rate=false_merge_rate(embeddings, labels, split, threshold),
+        reference_tar_1e3=None if reference is None else reference_tar(embed, reference),
+        per_person=per_person,
+    )
+
+
+def reference_tar(embed: Embed, reference: Reference, far: float = 1e-3) -> float:
+    """TAR at `far` over all pairs of the reference set."""
+    embeddings = embed(reference.chips)
+    i, j = np.triu_indices(len(reference.labels), k=1)
+    sims = np.sum(embeddings[i] * embeddings[j], axis=1)
+    return tar_at_far(sims, reference.labels[i] == reference.labels[j], far).tar
+
+
+def _tar(sims: np.ndarray, issame: np.ndarray, far: float) -> float | None:
+    if not issame.any() or issame.all():
+        return None
+    return tar_at_far(sims, issame, far).tar
+
+
+def judge(before: Scores, after: Scores, tolerance: float = TOLERANCE) -> tuple[bool, str]:
+    """The adoption rule. The candidate is adopted only if
+    1. held-out identification does not drop at all, and
+    2. TAR@FAR 1e-3, the false-merge rate and the reference (forgetting) TAR each do not get
+       worse by more than `tolerance`, and
+    3. it is strictly better somewhere: identification up, or TAR@FAR 1e-3 up by >= 0.01.
+    Otherwise the old model stays, and the reason names every check that failed."""
+    problems = []
+    if _drop(before.identification, after.identification) > 0:
+        problems.append(
+            f"identification fell {before.identification:.3f} -> {after.identification:.3f}"
+        )
+    for name, old, new, sign in _secondary(before, after):
+        if sign * _drop(old, new) > tolerance:
+            problems.append(f"{name} worsened {old:.3f} -> {new:.3f}")
+    if problems:
+        return False, "; ".join(problems)
+    gains = []
+    if _drop(before.identification, after.identification) < 0:
+        gains.append(f"identification {before.identification:.3f} -> {after.identification:.3f}")
+    if -_drop(before.tar_at_far_1e3, after.tar_at_far_1e3) >= 0.01:
+        gains.append(f"TAR@FAR1e-3 {before.tar_at_far_1e3:.3f} -> {after.tar_at_far_1e3:.3f}")
+    if not gains:
+        return False, "no measurable gain on the held-out faces"
+    return True, "better: " + ", ".join(gains)
+
+
+def _secondary(before: Scores, after: Scores) -> list[tuple[str, float, float, int]]:
+    """(name, before, after, +1 if higher is better else -1) for the scores both have."""
+    rows = [
+        ("TAR@FAR1e-3", before.tar_at_far_1e3, after.tar_at_far_1e3, 1),
+        ("false-merge rate", before.false_merge_rate, after.false_merge_rate, -1),
+        ("reference TAR@FAR1e-3", before.reference_tar_1e3, after.reference_tar_1e3, 1),
+    ]
+    return [r for r in rows if r[1] is not None and r[2] is not None]
+
+
+def _drop(old: float | None, new: float | None) -> float:
+    """old - new (positive when a higher-is-better score fell); 0 when either is missing."""
+    if old is None or new is None:
+        return 0.0
+    return old - new

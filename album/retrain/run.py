@@ -1,0 +1,274 @@
+"""`Retrainer`: retrain an album's model on its named faces, measure, adopt or discard.
+
+The front door for the CLI (`face-album retrain`) and the GUI's Retrain panel:
+
+    retrainer = Retrainer(lib, head="arcface")
+    ok, reason, counts = retrainer.readiness()
+    report = retrainer.run(progress=cb, cancel=event)   # trains, scores before/after
+    if report.improved:
+        retrainer.adopt(report, progress=cb, cancel=event)  # re-embeds, switches
+    else:
+        retrainer.discard(report)
+
+Training always starts from the root of the active model's lineage (the shipped model), with
+every label the user has given so far: retrains do not compound drift, and the result is
+compared against whatever model is active now.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from album.faces.embedder import TorchEmbedder
+from album.library.db import LibraryError
+from album.library.library import Library, now
+from album.library.schema import Model
+from album.retrain import adopt as adoption
+from album.retrain.dataset import (
+    MIN_FACES,
+    LabeledFaces,
+    Reference,
+    Split,
+    load_labeled,
+    split_faces,
+)
+from album.retrain.report import RetrainReport, Scores, heldout_pairs, judge, score
+from album.retrain.train import TrainPlan, finetune
+from training.evaluate import calibrated_thresholds
+from training.export import save_model
+from training.spec import ModelSpec
+from training.verification import verify
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+CPU_STEPS_PER_MINUTE = 40  # dlib ResNet, gentle unfreeze, batch 32, 2 cores (bench_retrain)
+MAX_STEPS = 3000
+
+
+class Readiness(NamedTuple):
+    ok: bool
+    reason: str
+    counts: dict[str, int]
+
+
+class Retrainer:
+    """One retrain of one library. `steps` (default: sized to the data and the budget) and
+    `seed` make a run deterministic; `budget_minutes` stops training cleanly (default: 10 on
+    CPU, 5 on CUDA)."""
+
+    def __init__(
+        self,
+        lib: Library,
+        head: str = "arcface",
+        budget_minutes: float | None = None,
+        *,
+        steps: int | None = None,
+        seed: int = 0,
+        device: str = "auto",
+        reference: Reference | None = None,
+        min_faces: int = MIN_FACES,
+    ) -> None:
+        self.lib, self.head, self.seed, self.reference = lib, head, seed, reference
+        self.device = "cuda" if device == "auto" and torch.cuda.is_available() else device
+        self.device = "cpu" if self.device == "auto" else self.device
+        on_gpu = self.device.startswith("cuda")
+        self.budget = budget_minutes if budget_minutes is not None else (5.0 if on_gpu else 10.0)
+        self.steps, self.min_faces = steps, min_faces
+
+    # -- before training -------------------------------------------------------------------
+    def readiness(self) -> Readiness:
+        """Whether there is enough to learn from and to measure on, and what to do if not."""
+        faces, split = self._data()
+        counts = split.counts(faces)
+        if counts["trained_people"] < 2:
+            return Readiness(
+                False,
+                f"confirm at least {self.min_faces} faces of at least 2 named people "
+                f"(now {counts['trained_people']})",
+                counts,
+            )
+        if counts["test_faces"] < 2:
+            return Readiness(
+                False, "confirm faces from more photos: none can be held out to test", counts
+            )
+        return Readiness(True, "ready", counts)
+
+    def _data(self, with_chips: bool = True) -> tuple[LabeledFaces, Split]:
+        with self.lib.session() as s:
+            faces = load_labeled(s)
+        return faces, split_faces(faces, min_faces=self.min_faces, seed=self.seed)
+
+    # -- training --------------------------------------------------------------------------
+    def run(
+        self, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> RetrainReport:
+        """Train a candidate and score it against the active model on the held-out faces.
+        Cancelled: `report.after` is None and a re-run resumes from the checkpoint."""
+        started, say = time.monotonic(), progress or (lambda *_: None)
+        ready = self.readiness()
+        if not ready.ok:
+            raise LibraryError(ready.reason)
+        faces, split = self._data()
+        active_id = self.lib.active_model_id()
+        before = self._score_active(active_id, faces, split, say)
+        backbone, spec = adoption.load_trainable(self.lib, self._root(active_id))
+        plan = self._plan(len(split.train))
+        workdir = self._workdir(faces, active_id)
+        result = finetune(
+            backbone,
+            spec,
+            faces.chips[split.train],
+            faces.person_ids[split.train],
+            plan,
+            workdir / "checkpoints",
+            progress=lambda p: say("train", p.step, p.total_steps),
+            cancel=cancel,
+        )
+        report = RetrainReport(self.head, split.counts(faces), before, None, False, "")
+        report.parent_model_id = active_id
+        report.training = {"plan": vars(plan), "steps": result.step, "stopped": result.stopped}
+        if result.stopped == "cancelled":
+            report.reason = "cancelled; run again to resume"
+        else:
+            self._score_candidate(report, backbone, spec, faces, split, workdir, say)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _score_active(
+        self, active_id: int, faces: LabeledFaces, split: Split, say: Progress
+    ) -> Scores:
+        say("before", 0, 1)
+        embedder = adoption.model_embedder(self.lib, active_id, self.device)
+        threshold = embedder.spec.thresholds.same_person
+        labels = faces.person_ids
+        before = score(embedder.embed, faces.chips, labels, split, threshold, self.reference)
+        say("before", 1, 1)
+        return before
+
+    def _score_candidate(self, report, backbone, spec, faces, split, workdir, say) -> None:
+        say("after", 0, 1)
+        embedder = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
+        embeddings = embedder.embed(faces.chips)
+        spec = self._candidate_spec(spec, report, embeddings, faces, split)
+        embedder.spec = spec
+        report.after = score(
+            embedder.embed,
+            faces.chips,
+            faces.person_ids,
+            split,
+            spec.thresholds.same_person,
+            self.reference,
+        )
+        report.improved, report.reason = judge(report.before, report.after)
+        weights, spec_path = save_model(backbone, spec, workdir)
+        report.candidate_name = spec.name
+        report.weights_path, report.spec_path = str(weights), str(spec_path)
+        say("after", 1, 1)
+
+    def _candidate_spec(
+        self, spec: ModelSpec, report, embeddings: np.ndarray, faces, split
+    ) -> ModelSpec:
+        """The parent's spec with a new name, its parent, and thresholds recalibrated on the
+        album's confirmed faces (pairs with a held-out face, so training pairs do not flatter
+        the separation)."""
+        sims, issame = heldout_pairs(embeddings, faces.person_ids, split)
+        thresholds = calibrated_thresholds(verify(sims, issame))
+        with self.lib.session() as s:
+            parent_name = s.get(Model, report.parent_model_id).name
+        return spec.replace(
+            name=f"{spec.backbone}-{self.head}-{now():%Y%m%d-%H%M%S}",
+            parent=parent_name,
+            thresholds=thresholds,
+            weights_sha256=None,
+            training={**report.training, "head": self.head, "counts": report.counts},
+        )
+
+    def _plan(self, train_faces: int) -> TrainPlan:
+        """~8 epochs of the training faces (head phase: a fifth), capped by what fits the
+        budget on this device; `steps` overrides."""
+        steps = self.steps
+        if steps is None:
+            per_minute = CPU_STEPS_PER_MINUTE * (10 if self.device.startswith("cuda") else 1)
+            by_data = max(100, 8 * train_faces // 32)
+            steps = int(min(by_data, per_minute * self.budget, MAX_STEPS))
+        return TrainPlan(
+            head=self.head,
+            steps=steps,
+            head_steps=max(steps // 5, 1),
+            seed=self.seed,
+            device=self.device,
+            budget_minutes=self.budget,
+        )
+
+    def _root(self, model_id: int) -> int:
+        """The first model of `model_id`'s lineage."""
+        with self.lib.session() as s:
+            row = s.get(Model, model_id)
+            while row.parent_id is not None:
+                row = s.get(Model, row.parent_id)
+            return row.id
+
+    def _workdir(self, faces: LabeledFaces, active_id: int) -> Path:
+        """Per (data, head, seed, model): a changed label set never resumes an old run."""
+        name = f"model{active_id}-{self.head}-seed{self.seed}-{faces.fingerprint()}"
+        return self.lib.data_dir / "retrain" / name
+
+    # -- after training --------------------------------------------------------------------
+    def adopt(
+        self,
+        report: RetrainReport,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        force: bool = False,
+    ) -> adoption.Switched:
+        """Record the candidate (weights moved to `<data_dir>/models/`), re-embed every face,
+        switch. Refused unless the report says it is better (or `force`)."""
+        if report.after is None or report.weights_path is None:
+            raise LibraryError("nothing to adopt: the retrain did not finish")
+        if not (report.improved or force):
+            raise LibraryError(f"not adopted: {report.reason}")
+        weights, spec_path = self._install(report)
+        model_id = adoption.register_model(
+            self.lib, spec_path, weights, report.parent_model_id, report.to_dict()
+        )
+        result = adoption.use_model(self.lib, model_id, progress, cancel, self.device)
+        if result.switched:
+            shutil.rmtree(Path(report.weights_path).parent / "checkpoints", ignore_errors=True)
+        return result
+
+    def register(self, report: RetrainReport) -> int:
+        """Keep the candidate as an inactive version (`use-model ID` adopts it later)."""
+        weights, spec_path = self._install(report)
+        return adoption.register_model(
+            self.lib, spec_path, weights, report.parent_model_id, report.to_dict()
+        )
+
+    def _install(self, report: RetrainReport) -> tuple[Path, Path]:
+        models = self.lib.data_dir / "models"
+        models.mkdir(parents=True, exist_ok=True)
+        moved = []
+        for path in (Path(report.weights_path), Path(report.spec_path)):
+            target = models / path.name
+            if path.exists():
+                shutil.move(path, target)
+            moved.append(target)
+        report.weights_path, report.spec_path = str(moved[0]), str(moved[1])
+        return moved[0], moved[1]
+
+    def discard(self, report: RetrainReport) -> None:
+        """Delete the candidate's files and checkpoints (never a registered model's files); the
+        library is untouched."""
+        installed = self.lib.data_dir / "models"
+        for path in (report.weights_path, report.spec_path):
+            if path is not None and Path(path).parent != installed:
+                Path(path).unlink(missing_ok=True)
+        for folder in (self.lib.data_dir / "retrain").glob(f"model{report.parent_model_id}-*"):
+            shutil.rmtree(folder, ignore_errors=True)
