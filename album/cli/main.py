@@ -30,6 +30,9 @@ COMMANDS = [
     "album.cli.cmd_undo",
     "album.cli.cmd_cluster",
     "album.cli.cmd_gui",
+    "album.cli.cmd_retrain",
+    "album.cli.cmd_models",
+    "album.cli.cmd_use_model",
 ]
 
 
