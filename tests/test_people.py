@@ -408,3 +408,10 @@ def test_unknown_ids_raise_people_error(people):
         people.name(999, "x")
     with pytest.raises(PeopleError):
         people.move([999999], 1)
+
+
+def test_photo_faces_and_face_lookup(people, synth):
+    x, y = synth.pairs[0]
+    listed = people.photo_faces(people.faces([x])[x].photo_id)
+    assert [f.id for f in listed] == [x, y]  # left to right
+    assert set(people.faces([x, y, 10**9])) == {x, y}

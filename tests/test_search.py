@@ -21,9 +21,10 @@ def random_rows(n: int, d: int = 16, seed: int = 0) -> np.ndarray:
 
 
 @pytest.mark.parametrize("block", [1 << 16, 7])  # one block, and merging across many blocks
-def test_search_matches_brute_force(monkeypatch, block):
+@pytest.mark.parametrize("count", [1, 5])  # the matrix-vector path, and the batched one
+def test_search_matches_brute_force(monkeypatch, block, count):
     monkeypatch.setattr(index_module, "BLOCK_ROWS", block)
-    vectors, queries = random_rows(100), random_rows(5, seed=1)
+    vectors, queries = random_rows(100), random_rows(count, seed=1)
     ids = np.arange(1000, 1100)
     found, sims = VectorIndex(ids, vectors).search(queries, 10)
     truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
@@ -84,3 +85,10 @@ def test_index_is_cached_appended_and_rebuilt(synth):
     shrunk = load_index(lib, model, grown)
     assert len(shrunk) == len(first) + 1 and shrunk.row_of(new[0]) is None
     assert np.allclose(shrunk.vector(new[1]), grown.vector(new[1]))
+
+
+def test_empty_index_finds_nothing():
+    index = VectorIndex.empty(8)
+    ids, sims = index.search(random_rows(2, d=8), 5)
+    assert ids.shape == (2, 0) and sims.shape == (2, 0)
+    assert len(index.above(random_rows(1, d=8)[0], 0.0)[0]) == 0

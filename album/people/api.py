@@ -97,6 +97,16 @@ class People:
         with self.lib.session() as s:
             return queries.person_faces(s, person_id)
 
+    def faces(self, face_ids: Iterable[int]) -> dict[int, FaceInfo]:
+        """Face records by id (unknown ids are left out)."""
+        with self.lib.session() as s:
+            return queries.faces_info(s, face_ids)
+
+    def photo_faces(self, photo_id: int) -> list[FaceInfo]:
+        """The faces of one photo, left to right (for drawing boxes with names)."""
+        with self.lib.session() as s:
+            return queries.photo_faces(s, photo_id)
+
     def unsorted_faces(self) -> list[FaceInfo]:
         with self.lib.session() as s:
             return queries.person_faces(s, queries.UNSORTED)

@@ -100,6 +100,13 @@ def faces_info(session: Session, face_ids: Iterable[int]) -> dict[int, FaceInfo]
     return found
 
 
+def photo_faces(session: Session, photo_id: int) -> list[FaceInfo]:
+    faces = session.scalars(
+        select(Face).where(Face.photo_id == photo_id).order_by(Face.left, Face.id)
+    )
+    return [_face_info(f) for f in faces]
+
+
 def require_person(session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:

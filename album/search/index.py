@@ -79,6 +79,11 @@ class VectorIndex:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (ids, cosine similarities) for each query row, best first: shapes (q, k')."""
         queries = normalize_rows(queries)
+        if len(self) == 0:
+            return np.zeros((len(queries), 0), np.int64), np.zeros((len(queries), 0), np.float32)
+        if len(queries) == 1:  # one matrix-vector product: memory-bound, no scratch matrix
+            cols, sims = _top_k((self.vectors @ queries[0])[None], k)
+            return self.ids[cols], sims
         if len(self) <= BLOCK_ROWS:
             cols, sims = _top_k(queries @ self.vectors.T, k)
             return self.ids[cols], sims
@@ -96,6 +101,8 @@ class VectorIndex:
 
     def above(self, query: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
         """All (ids, similarities) with cosine >= threshold to one query, best first."""
+        if len(self) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
         sims = self.vectors @ normalize_rows(query)[0]
         rows = np.flatnonzero(sims >= threshold)
         order = np.argsort(-sims[rows], kind="stable")
