@@ -213,3 +213,22 @@ def test_cancel_stops_after_a_batch_and_the_next_scan_resumes(tmp_path, photos):
     second = scan(lib, photos)
     assert not second.interrupted and first.new + second.new == 46
     assert faces_by_photo(lib) == faces_by_photo(reference)
+
+
+def test_scan_groups_faces_and_a_rescan_joins_named_people(library, tmp_path):
+    from album.people import People
+
+    folder = tmp_path / "family"
+    folder.mkdir()
+    for i in range(4):
+        draw_photo(folder / f"p{i}.png", [("red", 10 + 5 * i, 10, 50), ("blue", 200, 100, 40)])
+    scan(library, folder)
+    people = People(library)
+    groups = sorted(p.face_count for p in people.list_people())
+    assert groups == [4, 4]
+    red = next(p for p in people.list_people() if people.person_faces(p.id)[0].box[1] == 10)
+    people.name(red.id, "Anna")
+    draw_photo(folder / "new.png", [("red", 60, 60, 50)])
+    summary = scan(library, folder)
+    (new_face,) = summary.face_ids
+    assert people.faces([new_face])[new_face].person_id == red.id

@@ -95,12 +95,14 @@ class Library:
         on_error=None,
         cancel=None,
         pipeline=None,
+        group: bool = True,
     ):
         """Scan `roots` (registered first if new; default: every registered root).
 
         Only new and changed files are processed; a cancelled or killed scan resumes on the next
         call. `progress(ScanProgress)` and `on_error(path, message)` are called from this thread.
-        Returns a `ScanSummary`.
+        With `group`, new faces then join existing people and unsorted faces are re-clustered
+        (user decisions are constraints and never change). Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
         from album.scan.scanner import Scanner
@@ -109,7 +111,18 @@ class Library:
         selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
         factory = (lambda: pipeline) if pipeline is not None else (lambda: load_pipeline(self))
         scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
-        return scanner.run(selected)
+        summary = scanner.run(selected)
+        if group and summary.face_ids:
+            self.group_faces(summary.face_ids)
+        return summary
+
+    def group_faces(self, new_face_ids: list[int] | None = None) -> None:
+        """New faces join the people they match, then the rest are clustered into people."""
+        from album.people import People
+
+        people = People(self)
+        people.assign_new(new_face_ids)
+        people.recluster()
 
     # -- models -----------------------------------------------------------------------------
     def active_model_id(self) -> int | None:
