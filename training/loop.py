@@ -23,7 +23,7 @@ from training import checkpoint as ckpt
 from training.config import TrainConfig
 from training.data import Preprocess, augment_batch
 from training.distributed import DistributedContext, init_distributed
-from training.optim import apply_lr, build_optimizer, total_steps
+from training.optim import apply_lr, build_optimizer, lr_factor, total_steps
 from training.sampling import BatchPlan
 from training.spec import ModelSpec
 
@@ -37,7 +37,7 @@ class Progress:
     epoch: int  # epochs completed so far
     loss: float
     accuracy: float | None  # batch accuracy of the class-centre argmax (None for pair losses)
-    lr: float  # the head's learning rate
+    lr: float  # the base (head) learning rate of this step; the backbone's is scaled
     images_per_s: float
     eta_s: float
     phase: str  # "head" while the backbone is frozen, then "full"
@@ -122,6 +122,8 @@ def fit(
     the end; the best value's weights are kept as checkpoint 'best' and, with `restore_best`,
     loaded back into `model` before returning. `cancel` (or a callback's `on_step` returning
     True) stops after the current step with a checkpoint saved; so does the time budget.
+    The global torch RNG is seeded with `config.seed` (dropout draws from it); build the model
+    and head after seeding too if the whole run must be reproducible.
     """
     trainer = Trainer(config, model, head, dataset, spec, list(callbacks), validate, cancel)
     if resume is not None:
@@ -249,7 +251,7 @@ class Trainer:
             epoch=self.epoch,
             loss=metrics[0],
             accuracy=metrics[1],
-            lr=self.optimizer.param_groups[-1]["lr"],
+            lr=self.config.lr * lr_factor(self.step - 1, self.total, self.config),
             images_per_s=images / elapsed,
             eta_s=(self.total - self.step) * elapsed / max(done, 1),
             phase="head" if self.step <= self.config.freeze_backbone_steps else "full",

@@ -19,8 +19,9 @@ METRIC_LOSS_NAMES = ("contrastive", "triplet", "center")
 
 def pairwise_distances(embeddings: torch.Tensor) -> torch.Tensor:
     """(B, B) Euclidean distances of normalized fp32 embeddings; finite gradient at 0."""
-    features = F.normalize(embeddings.float(), dim=1)
-    squared = (2.0 - 2.0 * features @ features.t()).clamp_min(0.0)
+    with torch.autocast(embeddings.device.type, enabled=False):
+        features = F.normalize(embeddings.float(), dim=1)
+        squared = (2.0 - 2.0 * features @ features.t()).clamp_min(0.0)
     return squared.clamp_min(1e-12).sqrt()
 
 
