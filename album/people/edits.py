@@ -117,10 +117,14 @@ def undo_edit(session: Session, edit: Edit) -> ChangeSet:
         if row is not None:
             _restore_person(session, pid, row, pid in existing)
     session.flush()
-    for fid, (pid, decision) in faces.items():
-        session.execute(
-            update(Face).where(Face.id == fid).values(person_id=pid, decision=Decision(decision))
-        )
+    live = _existing(session, Face.id, faces)
+    rows = [
+        {"id": f, "person_id": p, "decision": Decision(d)}
+        for f, (p, d) in faces.items()
+        if f in live
+    ]
+    if rows:
+        session.execute(update(Face), rows)  # one executemany, by primary key
     _restore_rejections(session, list(faces), list(people), payload["rejections"])
     created = [pid for pid, row in people.items() if row is None and pid in existing]
     _delete_people(session, created)
