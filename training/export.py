@@ -73,6 +73,7 @@ def training_summary(meta: dict[str, Any]) -> dict[str, Any]:
         steps=meta["step"],
         epochs=meta["epoch"],
         num_classes=meta["num_classes"],
+        objective=meta.get("objective"),
         best_value=meta["best_value"],
         best_step=meta["best_step"],
     )

@@ -330,6 +330,7 @@ class Trainer:
             "position": self.position,
             "config": self.config.to_dict(),
             "spec": json.loads(self.spec.to_json()),
+            "objective": repr(self.head),  # what was trained; config.head is only a name
             "num_classes": getattr(self.dataset, "num_classes", None),
             "classes": [str(c) for c in getattr(self.dataset, "classes", [])],
             "best_value": self.best_value,
