@@ -73,6 +73,7 @@ def test_export_checkpoint_records_training_and_parent(tmp_path, mbf):
     weights, spec_path = export_checkpoint(result.last_checkpoint, tmp_path / "out")
     loaded, child = load_model(weights)
     assert child.name == "tiny-mbf-finetuned" and child.parent == "tiny-mbf"
+    assert child.training["objective"].startswith("CombinedMarginHead(classes=3")
     assert (
         child.training["head"] == "cosface"
         and child.training["steps"] == 1
