@@ -148,11 +148,11 @@ def test_similarity_matches_umeyama_including_reflections(predictor):
     reference = predictor.model.initial_shape.reshape(5, 2)
     shapes = (reference + rng.normal(0, 0.2, (50, 5, 2))).astype(np.float32)
     shapes[::2, :, 0] *= -1  # mirrored shapes: the best similarity has no reflection
-    centered = reference.astype(np.float64) - reference.astype(np.float64).mean(axis=0)
-    ours = landmarks._similarity_2x2(centered, shapes.reshape(50, 10))
+    flat = shapes.reshape(50, 10).astype(np.float64)
+    ours = (flat @ landmarks.similarity_basis(reference)).reshape(50, 2, 2)
     for shape, got in zip(shapes, ours, strict=True):
         expected = _umeyama_2x2(reference.astype(np.float64), shape.astype(np.float64))
-        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
 
 
 # --- prediction ----------------------------------------------------------------------------

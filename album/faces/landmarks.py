@@ -234,20 +234,23 @@ def _write_npz(target: Path, arrays: ShapePredictorArrays) -> None:
 # --- prediction ----------------------------------------------------------------------------
 
 
-def _similarity_2x2(reference: np.ndarray, shapes: np.ndarray) -> np.ndarray:
-    """The 2x2 part of the least-squares similarity reference -> each shape, as float32.
+def similarity_basis(reference: np.ndarray) -> np.ndarray:
+    """(2K, 4) matrix B such that flat_shapes (N, 2K) @ B is the 2x2 part of the least-squares
+    similarity from `reference` (K, 2) to each shape, row by row.
 
-    dlib solves it with Umeyama's SVD in double; in 2-D the optimum (a proper rotation times a
-    scale) has the closed form [[p, -q], [q, p]] used here, the same to ~1e-16 before the cast.
-    reference (K, 2) float64 with its mean subtracted; shapes (N, 2K) float32 -> (N, 2, 2).
+    dlib solves it with Umeyama's SVD in double. In 2-D the optimum (a rotation times a scale)
+    has the closed form [[p, -q], [q, p]] with p = (c00 + c11) / s, q = (c10 - c01) / s, where
+    c = sum_k shape_k (reference_k - mean)^T and s = sum_k |reference_k - mean|^2; c needs no
+    centring of the shape because the centred reference sums to zero. All of that is linear in
+    the shape, hence one matrix; it agrees with dlib's SVD to ~1e-16 before the float32 cast.
     """
-    dst = shapes.reshape(len(shapes), -1, 2).astype(np.float64)
-    dst -= dst.mean(axis=1, keepdims=True)
-    cov = dst.transpose(0, 2, 1) @ reference  # (N, 2, 2): sum over points of dst_a * ref_b
-    scale = np.square(reference).sum()
-    p = (cov[:, 0, 0] + cov[:, 1, 1]) / scale
-    q = (cov[:, 1, 0] - cov[:, 0, 1]) / scale
-    return np.stack([p, -q, q, p], axis=-1).reshape(-1, 2, 2).astype(np.float32)
+    ref = np.asarray(reference, np.float64)
+    ref = ref - ref.mean(axis=0)
+    ref = ref / np.square(ref).sum()
+    basis = np.zeros((len(ref), 2, 4))  # [point, x or y of the shape, (p, -q, q, p)]
+    basis[:, 0] = np.stack([ref[:, 0], ref[:, 1], -ref[:, 1], ref[:, 0]], axis=1)
+    basis[:, 1] = np.stack([ref[:, 1], -ref[:, 0], ref[:, 0], ref[:, 1]], axis=1)
+    return basis.reshape(-1, 4)
 
 
 def _leaf_table(splits: int) -> np.ndarray:
@@ -291,8 +294,7 @@ class ShapePredictor5:
         self._idx2 = model.split_idx2.reshape(levels, -1).astype(np.intp)
         self._leaves = model.leaves.reshape(levels, -1, model.leaves.shape[-1])
         self._leaf_base = (np.arange(trees, dtype=np.intp) * (splits + 1))[:, None]
-        reference = model.initial_shape.reshape(-1, 2).astype(np.float64)
-        self._reference = reference - reference.mean(axis=0)
+        self._similarity = similarity_basis(model.initial_shape.reshape(-1, 2))
         self._deltas = model.deltas.transpose(0, 2, 1)  # (L, 2, P): dx row, dy row
         # columns of the anchor point's x and y in the flat (N, 2K) shape: (L, 2, P)
         self._anchor_cols = 2 * model.anchor_idx.astype(np.intp)[:, None, :] + np.arange(2)[:, None]
@@ -305,7 +307,7 @@ class ShapePredictor5:
         boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
         shape = np.tile(self.model.initial_shape, (len(boxes), 1))
         if len(boxes) == 0:
-            return np.zeros((0, len(self._reference), 2), np.float32)
+            return np.zeros((0, len(self.model.initial_shape) // 2, 2), np.float32)
         low, size = boxes[:, :2, None], (boxes[:, 2:] - boxes[:, :2])[:, :, None]
         image = np.ascontiguousarray(image)  # once, not a copy per level for a flipped view
         for level in range(len(self._idx1)):
@@ -327,7 +329,7 @@ class ShapePredictor5:
         float32; then the box mapping in double, rounded half up to a whole pixel; grey is
         (R + G + B) // 3 and pixels outside the image read 0.
         """
-        tform = _similarity_2x2(self._reference, shape)
+        tform = (shape.astype(np.float64) @ self._similarity).astype(np.float32).reshape(-1, 2, 2)
         dx, dy = self._deltas[level]
         unit = tform[:, :, :1] * dx  # (N, 2, P)
         unit += tform[:, :, 1:] * dy
