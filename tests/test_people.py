@@ -415,3 +415,17 @@ def test_photo_faces_and_face_lookup(people, synth):
     listed = people.photo_faces(people.faces([x])[x].photo_id)
     assert [f.id for f in listed] == [x, y]  # left to right
     assert set(people.faces([x, y, 10**9])) == {x, y}
+
+
+def test_update_after_a_scan_moves_nobody_already_placed(people, synth):
+    before = {f: person_of(synth.lib, f) for f in synth.truth}
+    rng = np.random.default_rng(21)
+    known = [add_photo(synth, [who], rng)[0] for who in (0, 1)]
+    newcomer = [add_photo(synth, [11], rng)[0] for _ in range(4)]
+    change = people.update()
+    assert all(person_of(synth.lib, f) == state for f, state in before.items())
+    assert person_of(synth.lib, known[0])[0] == cluster_of(people, synth, 0)
+    assert person_of(synth.lib, known[1])[0] == cluster_of(people, synth, 1)
+    (group,) = {person_of(synth.lib, f)[0] for f in newcomer}
+    assert group is not None and group not in {s[0] for s in before.values()}
+    assert change.face_ids == set(known + newcomer) and change.edit_id is None

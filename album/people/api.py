@@ -239,6 +239,19 @@ class People:
             lambda s: assign.recluster(s, index, threshold, settings.min_size, settings.k)
         )
 
+    def update(self) -> ChangeSet:
+        """After a scan: unsorted faces join existing people (`assign_new`), the rest group into
+        new unnamed people; nothing already placed moves. Cheaper than `recluster`, not an edit."""
+        joined = self.assign_new()
+        settings, threshold, index = self.settings(), self.cluster_threshold(), self.index()
+        grouped = self._write(
+            lambda s: assign.cluster_unsorted(s, index, threshold, settings.min_size, settings.k)
+        )
+        return ChangeSet(
+            person_ids=joined.person_ids | grouped.person_ids,
+            face_ids=joined.face_ids | grouped.face_ids,
+        )
+
     def assign_new(self, face_ids: Iterable[int] | None = None) -> ChangeSet:
         """Place new unsorted faces (default: every unsorted face) into existing people,
         without re-clustering; call it after a scan."""

@@ -217,3 +217,41 @@ def _greedy_per_photo(scores: np.ndarray, photos: np.ndarray, threshold: float) 
                 taken.add((int(photos[slot]), col))
                 break
     return placed
+
+
+def cluster_unsorted(
+    session: Session, index: VectorIndex, threshold: float, min_size: int, k: int
+) -> ChangeSet:
+    """Group the unsorted faces among themselves into new unnamed people, touching nobody else.
+
+    With `assign_new`, this is the incremental path after a scan: cost grows with the unsorted
+    faces only, and no existing person changes. Not an edit (automatic, like `assign_new`).
+    """
+    table = FaceTable.load(session, index)
+    loose = np.flatnonzero((table.people == 0) & ~table.confirmed)
+    by_face = rejections_by_face(session)
+    rejected = {
+        r: by_face[int(table.ids[f])]
+        for r, f in enumerate(loose.tolist())
+        if int(table.ids[f]) in by_face
+    }
+    result = cluster(
+        index.vectors[table.rows[loose]],
+        table.photos[loose],
+        threshold,
+        min_size,
+        k,
+        rejected=rejected,
+    )
+    if not result.anchor_of:
+        return ChangeSet()
+    people = [Person(name=None, hidden=False, created_at=now()) for _ in result.anchor_of]
+    session.add_all(people)
+    session.flush()
+    grouped = result.labels >= 0
+    person_ids = np.array([p.id for p in people], np.int64)[result.labels[grouped]]
+    _write_auto(session, table.ids[loose][grouped], person_ids)
+    return ChangeSet(
+        person_ids=frozenset(p.id for p in people),
+        face_ids=frozenset(table.ids[loose][grouped].tolist()),
+    )
