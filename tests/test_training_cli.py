@@ -131,3 +131,21 @@ def test_finetune_learns_the_labeled_people_and_returns_a_child_spec():
 def test_finetune_needs_two_people():
     with pytest.raises(ValueError, match="two"):
         finetune(nn.Linear(1, 1), SPEC, np.zeros((3, 8, 8, 3), np.uint8), np.array(["a", "a", "a"]))
+
+
+def test_head_centres_start_at_class_means():
+    from training.data import ChipDataset
+    from training.finetune import init_centres
+    from training.heads import create_head
+
+    chips, names = _album(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 16))
+    head = create_head("arcface", 16, 5)
+    dataset = ChipDataset(chips, names)
+    init_centres(head, model, dataset, SPEC, torch.device("cpu"))
+    from training.data import Preprocess
+
+    with torch.no_grad():
+        emb = torch.nn.functional.normalize(model(Preprocess(SPEC)(dataset.chips)), dim=1)
+    first = torch.nn.functional.normalize(emb[torch.from_numpy(dataset.labels) == 0].mean(0), dim=0)
+    assert torch.allclose(head.weight[0], first, atol=1e-5)
