@@ -1,17 +1,19 @@
 """Speed of the numpy 5-point landmark port vs dlib-bin, and model load times.
 
-    python bench/bench_landmarks.py [--repeat 5]
+    python bench/bench_landmarks.py [--repeat 7]
 
 Boxes come from dlib's HOG detector on insightface's sample photo t1.jpg, jittered to make 64
 distinct faces; both implementations get the same image and boxes. dlib has no batch call, so
-its "64 per call" row is 64 calls. Times are the best of --repeat runs. Load times: parsing the .dat (cold), reading our .npz cache
-(warm, fresh process state), and the in-process cache; dlib's own load for reference.
+its "64 per call" row is 64 calls. Times are the best of --repeat runs. Load times: parsing
+the .dat (cold), reading our .npz cache (warm, fresh process state), and the in-process cache;
+dlib's own load for reference.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -76,7 +78,9 @@ def main() -> None:
         np.array([[(p.x, p.y) for p in theirs(image, r).parts()] for r in rects], np.float32),
     )
 
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"image {image.shape[1]}x{image.shape[0]}, model {path.name}")
+    print(f"{os.cpu_count()} CPUs, load average {load} (other work slows both columns)")
     print(f"{'load':32s} {'ms':>9s}")
     for name, seconds in loads.items():
         print(f"{name:32s} {seconds * 1e3:9.1f}")
