@@ -28,7 +28,7 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-STRIDES = (8, 16, 32)
+THREE_LEVELS, FIVE_LEVELS = (8, 16, 32), (8, 16, 32, 64, 128)  # 2 and 1 anchors per cell
 
 
 def _save(path: Path, nodes, inputs, outputs, initializers) -> Path:
@@ -61,42 +61,46 @@ def _const(name: str, values) -> onnx.TensorProto:
     return numpy_helper.from_array(np.asarray(values), name)
 
 
-def _scrfd_level(stride: int, size: int, batched: bool, rng) -> tuple[list, list, list]:
+def _scrfd_level(
+    stride: int, size: int, anchors: int, batched: bool, rng
+) -> tuple[list, list, list]:
     """Nodes, constants and outputs of one stride: score per anchor = mean red of its cell."""
-    cells = (size // stride) ** 2
-    lead = [1] if batched else []
-    s = stride
+    s, lead = stride, [1] if batched else []
+    count = anchors * (size // stride) ** 2
     consts = [
-        _const(f"cells_{s}", np.array([cells, 1], np.int64)),
-        _const(f"anchors_{s}", np.array([*lead, 2 * cells, 1], np.int64)),
-        _const(f"dist_{s}", rng.uniform(0.5, 2.0, (*lead, 2 * cells, 4)).astype(np.float32)),
-        _const(f"offs_{s}", rng.uniform(-1, 1, (*lead, 2 * cells, 10)).astype(np.float32)),
+        _const(f"cells_{s}", np.array([count // anchors, 1], np.int64)),
+        _const(f"anchors_{s}", np.array([*lead, count, 1], np.int64)),
+        _const(f"dist_{s}", rng.uniform(0.5, 2.0, (*lead, count, 4)).astype(np.float32)),
+        _const(f"offs_{s}", rng.uniform(-1, 1, (*lead, count, 10)).astype(np.float32)),
     ]
     nodes = [
         helper.make_node(
             "AveragePool", ["red"], [f"pool_{s}"], kernel_shape=[s, s], strides=[s, s]
         ),
         helper.make_node("Reshape", [f"pool_{s}", f"cells_{s}"], [f"col_{s}"]),
-        helper.make_node("Concat", [f"col_{s}", f"col_{s}"], [f"pair_{s}"], axis=1),  # 2 anchors
+        helper.make_node("Concat", [f"col_{s}"] * anchors, [f"pair_{s}"], axis=1),
         helper.make_node("Reshape", [f"pair_{s}", f"anchors_{s}"], [f"score_{s}"]),
         helper.make_node("Identity", [f"dist_{s}"], [f"bbox_{s}"]),
         helper.make_node("Identity", [f"offs_{s}"], [f"kps_{s}"]),
     ]
     outputs = [
-        helper.make_tensor_value_info(f"{kind}_{s}", TensorProto.FLOAT, [*lead, 2 * cells, width])
+        helper.make_tensor_value_info(f"{kind}_{s}", TensorProto.FLOAT, [*lead, count, width])
         for kind, width in (("score", 1), ("bbox", 4), ("kps", 10))
     ]
     return nodes, consts, outputs
 
 
-def scrfd_model(path: Path, size: int = 64, batched: bool = False, seed: int = 1) -> Path:
-    """SCRFD's 9-output layout (scores, boxes, keypoints for strides 8, 16, 32, in that order)."""
+def scrfd_model(
+    path: Path, size: int = 64, batched: bool = False, seed: int = 1, strides=THREE_LEVELS
+) -> Path:
+    """SCRFD's output layout: scores for every stride, then boxes, then keypoints (9 or 15)."""
     rng = np.random.default_rng(seed)
     nodes = [helper.make_node("Slice", ["input.1", "zero", "one", "one"], ["red"])]
     consts = [_const("zero", np.array([0], np.int64)), _const("one", np.array([1], np.int64))]
     outputs: dict[str, list] = {"score": [], "bbox": [], "kps": []}
-    for stride in STRIDES:
-        level_nodes, level_consts, level_outputs = _scrfd_level(stride, size, batched, rng)
+    anchors = 2 if strides == THREE_LEVELS else 1
+    for stride in strides:
+        level_nodes, level_consts, level_outputs = _scrfd_level(stride, size, anchors, batched, rng)
         nodes += level_nodes
         consts += level_consts
         for kind, output in zip(outputs, level_outputs, strict=True):
@@ -238,16 +242,21 @@ def test_min_face_size_drops_small_boxes(tmp_path):
     assert len(fewer) < len(everything)
 
 
-@pytest.mark.parametrize("batched", [False, True])
-def test_detector_matches_insightface_scrfd(tmp_path, batched):
+@pytest.mark.parametrize(
+    ("strides", "size", "batched"),
+    [(THREE_LEVELS, 64, False), (THREE_LEVELS, 64, True), (FIVE_LEVELS, 128, False)],
+)
+def test_detector_matches_insightface_scrfd(tmp_path, strides, size, batched):
     scrfd = pytest.importorskip("insightface.model_zoo.scrfd")
-    path = scrfd_model(tmp_path / "det.onnx", batched=batched, seed=7)
+    path = scrfd_model(tmp_path / "det.onnx", size, batched, seed=7, strides=strides)
     image = _face_image()
     image[70:90, 8:40, 0] = 230  # a second, weaker face
     reference = scrfd.SCRFD(model_file=str(path))
     reference.prepare(-1)
     det, kps = reference.detect(image[..., ::-1].copy())
-    ours, points = ScrfdDetector(path, min_face_size=0).detect_with_keypoints(image)
+    detector = ScrfdDetector(path, min_face_size=0)
+    assert (detector.strides, detector.anchors) == (strides, 2 if len(strides) == 3 else 1)
+    ours, points = detector.detect_with_keypoints(image)
     assert len(ours) == len(det) >= 2
     np.testing.assert_allclose([d.box for d in ours], det[:, :4], atol=1e-4)
     np.testing.assert_allclose([d.score for d in ours], det[:, 4], atol=1e-6)
