@@ -7,15 +7,19 @@ which records each one for undo and returns a `ChangeSet`; the controller announ
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
+from sqlalchemy.exc import OperationalError
 
 from album.gui.ops import Ops
 from album.library.library import Library
 from album.people import People
 from album.people.types import ChangeSet, PeopleError, Suggestion
+
+log = logging.getLogger(__name__)
 
 
 class AlbumController(QObject):
@@ -86,15 +90,21 @@ class AlbumController(QObject):
         self.can_undo = changes is not None
         self.changed.emit(changes)
 
-    def recluster(self, then: Callable[[], None] | None = None) -> None:
-        """Group new faces into people (after a scan, or while one runs)."""
+    def group_new_faces(self) -> None:
+        """Re-group faces into people while a scan runs, so people appear as they are found.
 
-        def done(_result: object) -> None:
-            self.changed.emit(None)
-            if then is not None:
-                then()
+        A background refresh, not a user action: if the scan holds the database just then,
+        it is skipped quietly (the next one, or the scan's own grouping at its end, catches up).
+        """
+        self.ops.run(lambda: _group_quietly(self.people), self._grouped)
 
-        self.ops.run(lambda: _recluster_if_ready(self.people), done)
+    def _grouped(self, changes: ChangeSet | None) -> None:
+        if changes is not None:
+            self.changed.emit(changes)
+
+    def reload(self) -> None:
+        """Everything may have changed (a scan finished): every page refreshes."""
+        self.changed.emit(None)
 
 
 def suggestion_count(people: People) -> int:
@@ -105,11 +115,16 @@ def suggestion_count(people: People) -> int:
         return 0
 
 
-def _recluster_if_ready(people: People) -> ChangeSet | None:
-    """Group faces into people; before the scan has stored any model there is nothing to do."""
+def _group_quietly(people: People) -> ChangeSet | None:
+    """Recluster, or None when there is nothing to group yet or the scan is writing."""
     try:
         return people.recluster()
     except PeopleError:
+        return None  # no model yet: the scan has not stored a face
+    except OperationalError as error:
+        if "locked" not in str(error):
+            raise
+        log.info("grouping skipped while the scan writes: %s", error)
         return None
 
 

@@ -30,7 +30,7 @@ from album.gui.settings_dialog import SettingsDialog
 from album.gui.welcome import WelcomePage
 from album.library.library import Library
 
-GROUP_EVERY_S = 5.0  # while scanning, group new faces into people this often
+GROUP_EVERY_S = 10.0  # while scanning, group new faces into people at most this often
 SETTINGS_LIBRARY = "library/path"
 
 
@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.scan_bar.show_progress(progress)
         if time.monotonic() - self._last_grouping >= GROUP_EVERY_S and not self.ops.is_busy():
             self._last_grouping = time.monotonic()
-            self.controller.recluster()
+            self.controller.group_new_faces()
 
     def _on_scan_finished(self, summary: object, stopped: bool) -> None:
         if stopped and self._paused:
@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
             self.scan_bar.hide()
         self.statusBar().showMessage(_scan_report(summary, stopped), 15000)
         if self.controller is not None:
-            self.controller.recluster()
+            self.controller.reload()  # the scan grouped its new faces before returning
         self._update_actions()
         if summary.error_files and not stopped:
             self._show_scan_problems(summary.error_files)

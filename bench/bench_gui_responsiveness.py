@@ -1,0 +1,127 @@
+"""Longest UI-thread stall while the app scans a folder (target: under 100 ms).
+
+    python bench/bench_gui_responsiveness.py [--photos FOLDER] [--fake] [--copies N]
+
+A 10 ms QTimer heartbeat runs on the GUI thread for the whole scan (first scan of a fresh
+library through the real window: progress bar, periodic grouping, people grid refreshes and
+cover thumbnails). Every gap between beats beyond 10 ms is time the event loop could not run.
+`--copies N` scans N symlinked copies of the folder so the scan lasts long enough to matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from album.gui.main_window import MainWindow  # noqa: E402
+
+FACES_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev" / "images"
+BEAT_MS = 10
+
+
+class Heartbeat:
+    """Records the gaps between 10 ms timer ticks on the GUI thread."""
+
+    def __init__(self) -> None:
+        self.gaps_ms: list[float] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setInterval(BEAT_MS)
+        self._timer.timeout.connect(self._beat)
+
+    def start(self) -> None:
+        self._clock.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _beat(self) -> None:
+        self.gaps_ms.append(self._clock.nsecsElapsed() / 1e6)
+        self._clock.restart()
+
+
+def photo_folder(source: Path, copies: int, work: Path) -> Path:
+    if copies <= 1:
+        return source
+    folder = work / "photos"
+    for i in range(copies):
+        (folder / f"copy{i}").mkdir(parents=True)
+        for photo in source.iterdir():
+            (folder / f"copy{i}" / photo.name).symlink_to(photo)
+    return folder
+
+
+def run(photos: Path, fake: bool) -> tuple[Heartbeat, float, MainWindow]:
+    work = Path(tempfile.mkdtemp(prefix="face-album-bench-"))
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    pipeline = None
+    if fake:
+        from tests.fakes import fake_pipeline
+
+        pipeline = fake_pipeline()
+    win = MainWindow(settings, pipeline)
+    win.resize(1280, 820)
+    win.show()
+    win.open_library(work / "library.db")
+    beat = Heartbeat()
+    loop = QEventLoop()
+    finished: list[bool] = []
+    win.scanner.finished.connect(lambda *_: finished.append(True))
+    poll = QTimer()
+    poll.timeout.connect(lambda: finished and not win.ops.is_busy() and loop.quit())
+    poll.start(50)
+    start = time.perf_counter()
+    beat.start()
+    win.add_folders([photos])
+    loop.exec()
+    beat.stop()
+    return beat, time.perf_counter() - start, win
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, default=FACES_DEV)
+    parser.add_argument("--fake", action="store_true", help="the test suite's fake face pipeline")
+    parser.add_argument("--copies", type=int, default=1)
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication([])
+    work = Path(tempfile.mkdtemp(prefix="face-album-bench-photos-"))
+    folder = photo_folder(args.photos.resolve(), args.copies, work)
+    beat, seconds, win = run(folder, args.fake)
+    gaps = np.array(beat.gaps_ms)
+    stats = win.lib.stats()
+    rows = [
+        ("photos scanned", f"{stats['photos']}"),
+        ("faces found", f"{stats['faces']}"),
+        ("people", f"{stats['people']}"),
+        ("scan + grouping wall time", f"{seconds:.1f} s"),
+        ("heartbeats (10 ms)", f"{len(gaps)}"),
+        ("median gap", f"{np.median(gaps):.1f} ms"),
+        ("p99 gap", f"{np.percentile(gaps, 99):.1f} ms"),
+        ("longest UI stall (max gap)", f"{gaps.max():.1f} ms"),
+        ("gaps over 100 ms", f"{int((gaps > 100).sum())}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure'.ljust(width)}  value")
+    print(f"{'-' * width}  -----")
+    for name, value in rows:
+        print(f"{name.ljust(width)}  {value}")
+    win.close()
+    app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
