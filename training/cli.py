@@ -178,12 +178,13 @@ class ProgressBar(Callback):
             )
         acc = "" if progress.accuracy is None else f" acc={progress.accuracy:.3f}"
         self.bar.set_postfix_str(
-            f"loss={progress.loss:.4f}{acc} lr={progress.lr:.2g} {progress.images_per_s:.0f} img/s {progress.phase}"
+            f"loss={progress.loss:.4f}{acc} lr={progress.lr:.2g} {progress.images_per_s:.3g} img/s {progress.phase}"
         )
         self.bar.update(progress.step - self.bar.n)
 
     def on_validation(self, step: int, value: float, is_best: bool) -> None:
-        print(f"step {step}: validation {value:.4f}{' (best)' if is_best else ''}")
+        line = f"step {step}: validation {value:.4f}{' (best)' if is_best else ''}"
+        self.bar.write(line) if self.bar is not None else print(line)
 
     def on_end(self, result: FitResult) -> None:
         if self.bar is not None:
