@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 from torch import nn
 
@@ -94,17 +94,14 @@ def _missing(session: Session, model_id: int, alignment: str, limit: int | None 
 
 
 def _count_missing(session: Session, model_id: int, alignment: str) -> int:
-    return len(session.execute(_missing_ids_query(model_id, alignment)).all())
-
-
-def _missing_ids_query(model_id: int, alignment: str):
-    return (
-        select(FaceChip.face_id)
-        .outerjoin(
-            Embedding, and_(Embedding.face_id == FaceChip.face_id, Embedding.model_id == model_id)
-        )
-        .where(Embedding.face_id.is_(None), FaceChip.alignment == alignment)
+    has_chip = select(func.count()).select_from(FaceChip).where(FaceChip.alignment == alignment)
+    embedded = (
+        select(func.count())
+        .select_from(Embedding)
+        .join(FaceChip, FaceChip.face_id == Embedding.face_id)
+        .where(Embedding.model_id == model_id, FaceChip.alignment == alignment)
     )
+    return session.scalar(has_chip) - session.scalar(embedded)
 
 
 def _embed_rows(session: Session, embedder: TorchEmbedder, model_id: int, rows) -> None:
@@ -198,8 +195,6 @@ def forget_model(lib: Library, model_id: int) -> None:
 def models_table(lib: Library) -> list[dict]:
     """Every model version, oldest first: id, name, active, parent, created, faces embedded,
     and the key numbers of its retrain report."""
-    from sqlalchemy import func
-
     with lib.session() as s:
         counts = dict(
             s.execute(select(Embedding.model_id, func.count()).group_by(Embedding.model_id)).all()

@@ -76,25 +76,25 @@ class Split:
         }
 
 
-def load_labeled(session: Session, alignment: str | None = None) -> LabeledFaces:
-    """Confirmed faces of named people that have a cached chip (of `alignment`, if given)."""
+def load_labeled(session: Session, with_chips: bool = True) -> LabeledFaces:
+    """Confirmed faces of named people that have a cached chip (`chips` left empty when
+    `with_chips` is False: counting and splitting need no pixels)."""
+    columns = [Face.id, Face.person_id, Face.photo_id, Photo.taken_at]
     query = (
-        select(Face.id, Face.person_id, Face.photo_id, Photo.taken_at, FaceChip.image)
+        select(*columns, FaceChip.image if with_chips else FaceChip.size)
         .join(FaceChip, FaceChip.face_id == Face.id)
         .join(Photo, Photo.id == Face.photo_id)
         .join(Person, Person.id == Face.person_id)
         .where(Face.decision == Decision.CONFIRMED, Person.name.is_not(None))
         .order_by(Face.id)
     )
-    if alignment is not None:
-        query = query.where(FaceChip.alignment == alignment)
     rows = session.execute(query).all()
-    chips = [decode_chip(r.image) for r in rows]
+    chips = [decode_chip(r[4]) for r in rows] if with_chips else []
     return LabeledFaces(
-        face_ids=np.array([r.id for r in rows], np.int64),
-        person_ids=np.array([r.person_id for r in rows], np.int64),
-        photo_ids=np.array([r.photo_id for r in rows], np.int64),
-        taken_at=[r.taken_at for r in rows],
+        face_ids=np.array([r[0] for r in rows], np.int64),
+        person_ids=np.array([r[1] for r in rows], np.int64),
+        photo_ids=np.array([r[2] for r in rows], np.int64),
+        taken_at=[r[3] for r in rows],
         chips=np.stack(chips) if chips else np.zeros((0, 0, 0, 3), np.uint8),
     )
 

@@ -86,7 +86,7 @@ class Retrainer:
     # -- before training -------------------------------------------------------------------
     def readiness(self) -> Readiness:
         """Whether there is enough to learn from and to measure on, and what to do if not."""
-        faces, split = self._data()
+        faces, split = self._data(with_chips=False)
         counts = split.counts(faces)
         if counts["trained_people"] < 2:
             return Readiness(
@@ -103,7 +103,7 @@ class Retrainer:
 
     def _data(self, with_chips: bool = True) -> tuple[LabeledFaces, Split]:
         with self.lib.session() as s:
-            faces = load_labeled(s)
+            faces = load_labeled(s, with_chips)
         return faces, split_faces(faces, min_faces=self.min_faces, seed=self.seed)
 
     # -- training --------------------------------------------------------------------------
