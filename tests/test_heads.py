@@ -213,3 +213,24 @@ def test_each_objective_separates_synthetic_identities(name):
     )
     accuracy = ((test_emb @ means.t()).argmax(1) == test_labels).float().mean().item()
     assert accuracy > 0.8, accuracy
+
+
+@pytest.mark.parametrize("name", ALL_OBJECTIVES)
+def test_logits_and_distances_stay_fp32_under_autocast(name):
+    head = _objective(name, 8, 4)
+    embeddings = torch.randn(8, 8).bfloat16().requires_grad_(True)
+    labels = torch.tensor([0, 1, 2, 3] * 2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss, logits = head.loss(embeddings, labels)
+        if logits is not None:
+            assert logits.dtype == torch.float32
+    assert loss.dtype == torch.float32 and torch.isfinite(loss)
+    loss.backward()
+    assert torch.isfinite(embeddings.grad.float()).all()
+
+
+def test_fit_with_bf16_autocast_on_cpu():
+    config = TrainConfig(steps=2, batch_size=20, amp="bf16")
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 16))
+    result = fit(config, model, create_head("arcface", 16, 10), SyntheticFaces(10, 4, size=8), SPEC)
+    assert result.step == 2 and math.isfinite(result.loss)
