@@ -229,3 +229,12 @@ def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
         assert all(s.get(Face, f).person_id != red for f in second.face_ids)
     anna = next(p for p in people_rows(scanned) if p.id == red)
     assert anna.face_count == colour_count("red") + len(first.face_ids)
+
+
+def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
+    scanned.retrain_action.trigger()
+    page = scanned.library_view.retrain_page
+    assert scanned.library_view.currentWidget() is page
+    settle(qtbot, scanned)
+    assert page.plan.text().startswith("Not yet:")
+    assert not page.start_button.isEnabled()

@@ -13,6 +13,7 @@ from album.gui.loaders import ChipLoader, PhotoLoader
 from album.gui.people_page import PeoplePage
 from album.gui.person_page import PersonPage
 from album.gui.person_picker import Choice, PersonPicker
+from album.gui.retrain_page import RetrainPage
 from album.gui.suggestions_page import SuggestionsPage
 from album.gui.thumbs import ThumbnailCache
 from album.gui.unsorted_page import UnsortedPage
@@ -38,12 +39,14 @@ class LibraryView(QStackedWidget):
         self.unsorted_page = UnsortedPage(controller, self.chips, self.pick_person)
         self.viewer_page = ViewerPage(controller, self.photos, self.full)
         self.suggestions_page = SuggestionsPage(controller, self.chips)
+        self.retrain_page = RetrainPage(controller)
         for page in (
             self.people_page,
             self.person_page,
             self.unsorted_page,
             self.viewer_page,
             self.suggestions_page,
+            self.retrain_page,
         ):
             self.addWidget(page)
         self._history: list[tuple[QWidget, object]] = []
@@ -77,6 +80,9 @@ class LibraryView(QStackedWidget):
     def open_suggestions(self) -> None:
         self._go(self.suggestions_page, None)
 
+    def open_retrain(self) -> None:
+        self._go(self.retrain_page, None)
+
     def back(self) -> None:
         if len(self._history) > 1:
             self._history.pop()
@@ -100,6 +106,8 @@ class LibraryView(QStackedWidget):
             self.viewer_page.show_photo(arg)
         elif page is self.suggestions_page:
             self.suggestions_page.start()
+        elif page is self.retrain_page:
+            self.retrain_page.refresh()
 
     # -- changes ----------------------------------------------------------------------------
     def _on_changed(self, changes: ChangeSet | None) -> None:
@@ -114,6 +122,7 @@ class LibraryView(QStackedWidget):
 
     def shutdown(self) -> None:
         """Stop decoding before the caches go away (a worker must not report to a deleted one)."""
+        self.retrain_page.shutdown()
         for cache in (self.chips, self.photos, self.full):
             cache.drop_pending()
             cache.wait()

@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.review_action = action(
             "Review suggestions", "R", lambda: self._view("open_suggestions")
         )
+        self.retrain_action = action("Retrain", None, lambda: self._view("open_retrain"))
         self.rescan_action = action("Rescan", "F5", self.start_scan)
         self.add_folder_action = action("Add folder…", "Ctrl+O", self.choose_folder)
         self.undo_action = action("Undo", QKeySequence.StandardKey.Undo, self.undo)
@@ -203,6 +204,7 @@ class MainWindow(QMainWindow):
             self.people_action,
             self.unsorted_action,
             self.review_action,
+            self.retrain_action,
             None,
             self.rescan_action,
             self.add_folder_action,
@@ -219,7 +221,13 @@ class MainWindow(QMainWindow):
         for act in (self.undo_action, self.rename_action, self.merge_action, self.hide_action):
             edit_menu.addAction(act)
         view_menu = menu.addMenu("&View")
-        for act in (self.back_action, self.people_action, self.unsorted_action, self.review_action):
+        for act in (
+            self.back_action,
+            self.people_action,
+            self.unsorted_action,
+            self.review_action,
+            self.retrain_action,
+        ):
             view_menu.addAction(act)
 
     def _connect(self) -> None:
@@ -239,6 +247,7 @@ class MainWindow(QMainWindow):
             self.people_action,
             self.unsorted_action,
             self.review_action,
+            self.retrain_action,
             self.undo_action,
             self.rename_action,
             self.merge_action,

@@ -11,7 +11,7 @@ from album.gui.faces_view import FaceGrid, FaceModel
 from album.gui.thumbs import ThumbnailCache
 from album.people.types import PersonSummary, Suggestion
 
-DONE_TEXT = "No more suggestions. New ones come after the next scan or as you name people."
+DONE_TEXT = "No more suggestions.\nNew ones come after the next scan, or as you name more people."
 
 
 class SuggestionsPage(QWidget):
@@ -30,6 +30,7 @@ class SuggestionsPage(QWidget):
         self.progress = QLabel()
         self.question = QLabel()
         self.question.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.question.setWordWrap(True)
         self.question.setStyleSheet("font-size: 22pt; font-weight: 600;")
         self.known = QLabel()
         self.known.setFixedSize(140, 140)
@@ -82,8 +83,8 @@ class SuggestionsPage(QWidget):
 
     def _show_current(self) -> None:
         suggestion = self.current()
-        for button in (self.yes_button, self.no_button, self.skip_button):
-            button.setEnabled(suggestion is not None)
+        for widget in (self.yes_button, self.no_button, self.skip_button, self.grid, self.known):
+            widget.setVisible(suggestion is not None)
         if suggestion is None:
             self.progress.clear()
             self.question.setText(DONE_TEXT)
