@@ -127,7 +127,7 @@ def face_chip_details(landmarks: np.ndarray, size: int, padding: float) -> ChipD
     template = (padding + DLIB_TEMPLATE) / (2 * padding + 1) * size
     transform = similarity_transform(template, landmarks)
     px, py = transform[0, 0], transform[1, 0]  # the image of the unit vector (1, 0)
-    angle, scale = math.atan2(py, px), math.hypot(px, py)
+    angle, scale = math.atan2(py, px), math.sqrt(px * px + py * py)  # dlib's length()
     cx, cy = transform @ np.array([size / 2.0, size / 2.0, 1.0])
     half = (size * scale - 1) / 2  # centered_drect: width - 1 spans left..right
     return ChipDetails((cx - half, cy - half, cx + half, cy + half), angle, size, size)
