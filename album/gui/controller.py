@@ -73,6 +73,9 @@ class AlbumController(QObject):
     def not_a_face(self, face_ids: Sequence[int]) -> None:
         self.edit(_faces("Marked as not a face:", face_ids), lambda p: p.not_a_face(list(face_ids)))
 
+    def set_cover(self, person_id: int, face_id: int) -> None:
+        self.edit("Cover photo changed", lambda p: p.set_cover(person_id, face_id))
+
     def hide(self, person_id: int) -> None:
         self.edit("Hid this person", lambda p: p.hide(person_id, True))
 

@@ -7,7 +7,7 @@ multi-selected and dragged onto a person in the People grid to move them there.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from album.gui.people_view import FACE_MIME
@@ -110,3 +111,15 @@ class FaceGrid(QListView):
     def selected_face_ids(self) -> list[int]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())
         return [self.model().index(r, 0).data(FaceIdRole) for r in rows]
+
+
+def add_widget_actions(widget: QWidget, actions: list[tuple[str, str | None, Callable]]) -> None:
+    """Right-click menu entries for `widget`, each with a key that works while it has focus."""
+    widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    for text, key, slot in actions:
+        action = QAction(text, widget)
+        if key is not None:
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        action.triggered.connect(slot)
+        widget.addAction(action)

@@ -79,6 +79,9 @@ class MainWindow(QMainWindow):
         self.controller = AlbumController(lib, self.ops, self)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library_view = LibraryView(self.controller)
+        grid = self.library_view.people_page.view
+        grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        grid.addActions([self.rename_action, self.merge_action, self.hide_action])
         self.pages.addWidget(self.library_view)
         if roots:
             self._show_library()

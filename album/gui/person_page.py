@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.controller import AlbumController
-from album.gui.faces_view import FaceGrid, FaceModel
+from album.gui.faces_view import FaceGrid, FaceModel, add_widget_actions
 from album.gui.person_picker import Choice
 from album.gui.photos_view import PhotoGrid, PhotoModel
 from album.gui.queries import PhotoRow, face_photos
@@ -80,14 +79,15 @@ class PersonPage(QWidget):
         self.remove_button.clicked.connect(self.remove_selected)
         self.move_button.clicked.connect(self.move_selected)
         self.not_face_button.clicked.connect(self.not_face_selected)
-        for key, slot in (
-            ("Delete", self.remove_selected),
-            ("M", self.move_selected),
-            ("X", self.not_face_selected),
-        ):
-            shortcut = QShortcut(QKeySequence(key), self.face_strip)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(slot)
+        add_widget_actions(
+            self.face_strip,
+            [
+                ("Not this person", "Delete", self.remove_selected),
+                ("Move to…", "M", self.move_selected),
+                ("Not a face", "X", self.not_face_selected),
+                ("Use as cover", None, self.cover_selected),
+            ],
+        )
 
     def show_person(self, person_id: int) -> None:
         self.person_id = person_id
@@ -156,6 +156,11 @@ class PersonPage(QWidget):
         faces = self.face_strip.selected_face_ids()
         if faces:
             self._controller.remove_faces(faces)
+
+    def cover_selected(self) -> None:
+        faces = self.face_strip.selected_face_ids()
+        if faces and self.person_id is not None:
+            self._controller.set_cover(self.person_id, faces[0])
 
     def not_face_selected(self) -> None:
         faces = self.face_strip.selected_face_ids()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.controller import AlbumController
-from album.gui.faces_view import FaceGrid, FaceModel
+from album.gui.faces_view import FaceGrid, FaceModel, add_widget_actions
 from album.gui.person_page import Picker
 from album.gui.queries import photo_of_face
 from album.gui.thumbs import ThumbnailCache
@@ -46,10 +45,13 @@ class UnsortedPage(QWidget):
         self.move_button.clicked.connect(self.move_selected)
         self.not_face_button.clicked.connect(self.not_face_selected)
         self.grid.face_activated.connect(self._open_photo)
-        for key, slot in (("M", self.move_selected), ("X", self.not_face_selected)):
-            shortcut = QShortcut(QKeySequence(key), self.grid)
-            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
-            shortcut.activated.connect(slot)
+        add_widget_actions(
+            self.grid,
+            [
+                ("Add to person…", "M", self.move_selected),
+                ("Not a face", "X", self.not_face_selected),
+            ],
+        )
 
     def refresh(self) -> None:
         self._controller.read(lambda p: [f.id for f in p.unsorted_faces()], self._show)
