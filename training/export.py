@@ -9,6 +9,7 @@ file embeds the normalization: it takes float RGB pixels 0..255, (N, 3, S, S).
 from __future__ import annotations
 
 import copy
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +113,18 @@ def export_onnx(model: nn.Module, spec: ModelSpec, path: str | Path) -> Path:
     """ONNX graph: float RGB 0..255 (N, 3, S, S) -> raw embeddings (N, D); batch is dynamic."""
     wrapped = _WithPreprocessing(copy.deepcopy(model).to("cpu"), spec).eval()
     example = torch.zeros(2, 3, spec.input_size, spec.input_size)
-    torch.onnx.export(
-        wrapped,
-        (example,),
-        str(path),
-        input_names=["pixels"],
-        output_names=["embedding"],
-        dynamic_axes={"pixels": {0: "batch"}, "embedding": {0: "batch"}},
-        dynamo=False,
-        opset_version=17,
-    )
+    # The TorchScript exporter: the torch.export one needs onnxscript, not among our
+    # dependencies. It warns that it is deprecated; the test checks its output numerically.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            wrapped,
+            (example,),
+            str(path),
+            input_names=["pixels"],
+            output_names=["embedding"],
+            dynamic_axes={"pixels": {0: "batch"}, "embedding": {0: "batch"}},
+            dynamo=False,
+            opset_version=17,
+        )
     return Path(path)
