@@ -13,10 +13,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+
+import torch
 
 from training.config import TrainConfig, build_model, build_objective
 from training.heads import HEAD_NAMES
@@ -206,15 +209,10 @@ def _validator(args: argparse.Namespace, spec, device: str):
     return validate
 
 
-def run_train(args: argparse.Namespace) -> int:
-    import torch
-
+def _build(args: argparse.Namespace, config: TrainConfig):
+    """(model, spec, dataset, head) for a new run, or for the run being resumed."""
     from training.data import open_dataset
-    from training.distributed import select_device
-    from training.export import export_checkpoint
-    from training.loop import fit
 
-    config = _train_config(args)
     torch.manual_seed(config.seed)
     if args.resume:
         from training.export import model_from_checkpoint
@@ -223,43 +221,46 @@ def run_train(args: argparse.Namespace) -> int:
     else:
         model, spec = build_model(config)
     dataset = open_dataset(config.data, spec, config.seed)
-    head = build_objective(config, spec.embedding_dim, dataset.num_classes)
+    return model, spec, dataset, build_objective(config, spec.embedding_dim, dataset.num_classes)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from training.distributed import select_device
+    from training.loop import fit
+
+    config = _train_config(args)
+    model, spec, dataset, head = _build(args, config)
     callbacks = [] if args.no_progress else [ProgressBar()]
     validate = _validator(args, spec, str(select_device(config.device)))
     cancel = threading.Event()
     resume = str(args.resume) if args.resume else None
     with _ctrl_c_sets(cancel):
-        result = fit(
-            config,
-            model,
-            head,
-            dataset,
-            spec,
-            callbacks=callbacks,
-            validate=validate,
-            cancel=cancel,
-            resume=resume,
-        )
-    best = result.best_checkpoint or result.last_checkpoint
-    out = Path(config.checkpoint_dir).parent
-    weights, spec_path = export_checkpoint(best, out, name=args.name)
-    print(
-        json.dumps(
-            {
-                "stopped": result.stopped,
-                "step": result.step,
-                "loss": round(result.loss, 5),
-                "accuracy": result.accuracy,
-                "best_value": result.best_value,
-                "images_per_s": round(result.images_per_s, 1),
-                "checkpoint": best,
-                "model": str(weights),
-                "spec": str(spec_path),
-            },
-            indent=2,
-        )
-    )
+        result = fit(config, model, head, dataset, spec, callbacks=callbacks, validate=validate, cancel=cancel, resume=resume)  # fmt: skip
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun, rank 0 exports and reports
+        _export_and_report(result, config, args.name)
     return 0
+
+
+def _export_and_report(result: FitResult, config: TrainConfig, name: str | None) -> None:
+    """Export the best checkpoint (else the last) beside checkpoints/ and print a JSON summary."""
+    from training.checkpoint import checkpoint_path
+    from training.export import export_checkpoint
+
+    kept = "best" if result.best_value is not None else "last"
+    chosen = checkpoint_path(config.checkpoint_dir, kept)
+    weights, spec_path = export_checkpoint(chosen, Path(config.checkpoint_dir).parent, name=name)
+    summary = {
+        "stopped": result.stopped,
+        "step": result.step,
+        "loss": round(result.loss, 5),
+        "accuracy": result.accuracy,
+        "best_value": result.best_value,
+        "images_per_s": round(result.images_per_s, 1),
+        "checkpoint": str(chosen),
+        "model": str(weights),
+        "spec": str(spec_path),
+    }
+    print(json.dumps(summary, indent=2))
 
 
 @contextlib.contextmanager
