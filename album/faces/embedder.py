@@ -17,13 +17,11 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from torch import nn
 
-import album
+from album.resources import resource_path
 from training.backbones import create_backbone
 from training.spec import ModelSpec, sha256_file
 
-DEFAULT_SPEC_PATH = (
-    Path(album.__file__).resolve().parents[1] / "resources/models/dlib_resnet_v1.json"
-)
+DEFAULT_SPEC_PATH = resource_path("models", "dlib_resnet_v1.json")
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
