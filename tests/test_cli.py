@@ -85,3 +85,13 @@ def test_python_m_album_help():
 
     out = subprocess.run([sys.executable, "-m", "album", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "scan" in out.stdout and "export" in out.stdout
+
+
+def test_config_sets_and_shows_settings(library, capsys):
+    lib = str(library.path)
+    assert run_json(capsys, "--library", lib, "config", "min_face_size", "60", "--json") == {
+        "min_face_size": 60
+    }
+    assert run_json(capsys, "--library", lib, "config", "--json")["min_face_size"] == 60
+    assert main(["--library", lib, "config", "device", "tpu"]) == 2
+    assert "device must be" in capsys.readouterr().err

@@ -21,6 +21,9 @@ def load_pipeline(
     from album.faces.landmarks import ShapePredictor5
 
     settings = lib.settings() if lib is not None else {}
+    if settings.get("insightface_pack"):
+        pack = settings["insightface_pack"]
+        return _pack_pipeline(pack, settings.get("insightface_root"), min_face_size, embed)
     device = device or settings.get("device", "auto")
     min_face = min_face_size or settings.get("min_face_size", DEFAULT_MIN_FACE_SIZE)
     cache_dir = _cache_dir(lib)
@@ -31,6 +34,22 @@ def load_pipeline(
         aligner=DlibChipAligner(),
         embedder=embedder,
         alignment="dlib_chip",
+    )
+
+
+def _pack_pipeline(
+    name: str, root: str | None, min_face_size: int | None, embed: bool
+) -> FacePipeline:
+    """An insightface ONNX pack the user has locally (SCRFD + ArcFace); never downloaded."""
+    from album.faces.insightface_pack import load_pack
+
+    pack = load_pack(name, root, min_face_size=min_face_size or 20)
+    return FacePipeline(
+        detector=pack.detector,
+        landmarks=None,
+        aligner=pack.aligner,
+        embedder=pack.embedder if embed else None,
+        alignment="arcface_112",
     )
 
 

@@ -12,7 +12,7 @@ from album.faces.types import Aligner, Detector, Embedder, FaceRecord, LandmarkP
 @dataclass
 class FacePipeline:
     detector: Detector
-    landmarks: LandmarkPredictor
+    landmarks: LandmarkPredictor | None  # None: the detector gives keypoints (insightface packs)
     aligner: Aligner
     embedder: Embedder | None
     alignment: str = "dlib_chip"  # the chip kind stored for re-embedding and retraining
@@ -26,15 +26,10 @@ class FacePipeline:
 
     def process_batch(self, images: list[np.ndarray]) -> list[list[FaceRecord]]:
         """Faces of each image; the chips of all images are embedded in one batch."""
-        detections = self.detector.detect_batch(images)
         found = []
-        for image, dets in zip(images, detections):
-            if not dets:
-                found.append((dets, np.zeros((0, 5, 2), np.float32), _no_chips(self.aligner)))
-                continue
-            boxes = np.array([d.box for d in dets], dtype=np.float64)
-            points = self.landmarks.predict(image, boxes)
-            found.append((dets, points, self.aligner.align(image, points)))
+        for image, (dets, points) in zip(images, self._locate(images)):
+            chips = self.aligner.align(image, points) if dets else _no_chips(self.aligner)
+            found.append((dets, points, chips))
         embeddings = self._embed(np.concatenate([chips for _, _, chips in found]))
         results, start = [], 0
         for dets, points, chips in found:
@@ -49,6 +44,19 @@ class FacePipeline:
                 ]
             )
         return results
+
+    def _locate(self, images: list[np.ndarray]) -> list[tuple[list, np.ndarray]]:
+        """Detections and their 5 keypoints (N, 5, 2) for each image."""
+        if self.landmarks is None:
+            return [self.detector.detect_with_keypoints(image) for image in images]
+        located = []
+        for image, dets in zip(images, self.detector.detect_batch(images)):
+            boxes = np.array([d.box for d in dets], dtype=np.float64).reshape(-1, 4)
+            points = (
+                self.landmarks.predict(image, boxes) if dets else np.zeros((0, 5, 2), np.float32)
+            )
+            located.append((dets, points))
+        return located
 
     def _embed(self, chips: np.ndarray) -> np.ndarray | None:
         if self.embedder is None:

@@ -26,7 +26,7 @@ class FaceRecord:
 
     box: tuple[float, float, float, float]
     score: float
-    landmarks: np.ndarray  # (5, 2) float32, dlib's 5-point order
+    landmarks: np.ndarray  # (5, 2) float32: dlib's 5-point order, or ArcFace's for packs
     chip: np.ndarray  # (S, S, 3) uint8, aligned for the embedder
     embedding: np.ndarray | None  # (D,) float32, L2-normalized
 
