@@ -5,7 +5,7 @@
 Scans FOLDER (default: shared/data/faces-dev/images) through the GUI into a fresh library (or
 reuses --library), names the people the way a user would (from labels.csv when the folder has
 one beside it), then writes welcome, scanning, people, person, viewer (with a face search),
-unsorted, suggestions and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
+unsorted, suggestions, retrain and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
 """
 
 from __future__ import annotations
@@ -153,6 +153,9 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
     view.open_suggestions()
     settle(app, win, 1500)
     grab(win, out, "07-suggestions")
+    view.open_retrain()
+    settle(app, win, 800)
+    grab(win, out, "09-retrain")
     dialog = SettingsDialog(win.lib, win.ops, win.settings, win)
     dialog.show()
     settle(app, win, 300)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.controller import AlbumController
 from album.gui.faces_view import FaceGrid, FaceModel
 from album.gui.thumbs import ThumbnailCache
 from album.people.types import PersonSummary, Suggestion
 
+FACE = 112  # the chip cache's size: drawn 1:1, never blurred by scaling up
 DONE_TEXT = "No more suggestions.\nNew ones come after the next scan, or as you name more people."
 
 
@@ -33,12 +34,19 @@ class SuggestionsPage(QWidget):
         self.question.setWordWrap(True)
         self.question.setStyleSheet("font-size: 22pt; font-weight: 600;")
         self.known = QLabel()
-        self.known.setFixedSize(140, 140)
+        self.known.setFixedSize(FACE, FACE)
         self.known.setToolTip("How this person looks so far")
+        self.known_name = QLabel()
+        self.known_name.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.faces = FaceModel(chips, self)
-        self.grid = FaceGrid(120)
+        self.grid = FaceGrid(FACE, strip=True)
         self.grid.setModel(self.faces)
         self.grid.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.grid.setMaximumWidth(6 * (FACE + 16))
+        self.grid.setFrameShape(QFrame.Shape.NoFrame)
+        self.grid.setStyleSheet("background: transparent;")
+        self.hint = QLabel("Y = yes · N = no · S = skip · Ctrl+Z undoes the last answer")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.yes_button = QPushButton("Yes  (Y)")
         self.no_button = QPushButton("No  (N)")
         self.skip_button = QPushButton("Skip  (S)")
@@ -53,9 +61,19 @@ class SuggestionsPage(QWidget):
         chips.ready.connect(self._on_chip)
 
     def _layout(self) -> None:
+        known = QVBoxLayout()
+        known.addWidget(self.known)
+        known.addWidget(self.known_name)
+        self.versus = QLabel("→")
+        self.versus.setStyleSheet("font-size: 28pt; color: gray;")
         top = QHBoxLayout()
-        top.addWidget(self.known)
-        top.addWidget(self.grid, 1)
+        top.addStretch(1)
+        top.addLayout(known)
+        top.addSpacing(24)
+        top.addWidget(self.versus)
+        top.addSpacing(24)
+        top.addWidget(self.grid)
+        top.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for button in (self.yes_button, self.no_button, self.skip_button):
@@ -64,9 +82,14 @@ class SuggestionsPage(QWidget):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.progress)
+        layout.addStretch(1)
         layout.addWidget(self.question)
-        layout.addLayout(top, 1)
+        layout.addSpacing(16)
+        layout.addLayout(top)
+        layout.addSpacing(16)
         layout.addLayout(buttons)
+        layout.addWidget(self.hint)
+        layout.addStretch(2)
 
     def start(self) -> None:
         self._queue, self._position = [], 0
@@ -83,7 +106,16 @@ class SuggestionsPage(QWidget):
 
     def _show_current(self) -> None:
         suggestion = self.current()
-        for widget in (self.yes_button, self.no_button, self.skip_button, self.grid, self.known):
+        for widget in (
+            self.yes_button,
+            self.no_button,
+            self.skip_button,
+            self.grid,
+            self.known,
+            self.known_name,
+            self.versus,
+            self.hint,
+        ):
             widget.setVisible(suggestion is not None)
         if suggestion is None:
             self.progress.clear()
@@ -101,6 +133,8 @@ class SuggestionsPage(QWidget):
             else f"Is this {suggestion.person_name}?"
         )
         self.faces.set_faces(list(suggestion.face_ids))
+        self.known.clear()
+        self.known_name.setText(suggestion.person_name)
         self._on_chip(self._covers.get(suggestion.person_id))
 
     def _on_chip(self, face_id: object) -> None:
@@ -115,8 +149,8 @@ class SuggestionsPage(QWidget):
         if pixmap is not None:
             self.known.setPixmap(
                 pixmap.scaled(
-                    140,
-                    140,
+                    FACE,
+                    FACE,
                     Qt.AspectRatioMode.KeepAspectRatio,
                     Qt.TransformationMode.SmoothTransformation,
                 )

@@ -145,7 +145,9 @@ class ViewerPage(QWidget):
         self.detail = detail
         self.canvas.set_photo(detail.size, detail.faces)
         when = detail.taken_at.strftime("%d %B %Y, %H:%M") if detail.taken_at else "date unknown"
-        self.caption.setText(f"{detail.path}   ·   {when}   ·   {len(detail.faces)} faces")
+        self.caption.setText(
+            f"{detail.path}   ·   {when}   ·   {len(detail.faces)} face{'s' if len(detail.faces) != 1 else ''}"
+        )
         self._on_full(PhotoKey(detail.path))
 
     def _on_full(self, key: object) -> None:
