@@ -77,7 +77,7 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         nargs="+",
         default=_OPTIONAL,
-        help="margin; three values m1 m2 m3 for 'combined'",
+        help="margin (arcface 0.5, cosface 0.35, sphereface 4, triplet 0.2, contrastive 1.0); m1 m2 m3 for 'combined' (default 1 0.3 0.2); the centre-loss weight for 'center' (0.01)",
     )
     model.add_argument(
         "--sub-centers", type=int, default=_OPTIONAL, help="sub-centres per class (default 1)"
