@@ -15,22 +15,16 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
-    QRect,
-    QSize,
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QLineEdit,
     QListView,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QWidget,
 )
 
+from album.gui.person_delegate import UNNAMED, PersonDelegate, PersonRole
 from album.gui.thumbs import ThumbnailCache
 
 PERSON_MIME = "application/x-face-album-people"
@@ -38,7 +32,6 @@ FACE_MIME = "application/x-face-album-faces"
 PersonIdRole = Qt.ItemDataRole.UserRole + 1
 PhotoCountRole = Qt.ItemDataRole.UserRole + 2
 CoverRole = Qt.ItemDataRole.UserRole + 3
-UNNAMED = "Unnamed"
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -106,6 +99,7 @@ class PeopleModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{person_label(person.name)}: {person.photo_count} photos, {person.face_count} faces"
         return {
+            PersonRole: person,
             PersonIdRole: person.id,
             PhotoCountRole: person.photo_count,
             CoverRole: person.cover_face_id,
@@ -170,82 +164,6 @@ class PeopleModel(QAbstractListModel):
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
-
-
-class PersonDelegate(QStyledItemDelegate):
-    """Round face, then the name (bold) and the photo count under it."""
-
-    FACE = 112
-    CELL = QSize(150, 176)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        return self.CELL
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected or option.state & QStyle.StateFlag.State_MouseOver:
-            color = option.palette.color(QPalette.ColorRole.Highlight)
-            color.setAlpha(90 if selected else 35)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            painter.drawRoundedRect(rect.adjusted(3, 3, -3, -3), 10, 10)
-        self._paint_face(painter, rect, index.data(Qt.ItemDataRole.DecorationRole))
-        self._paint_text(painter, option, rect, index)
-        painter.restore()
-
-    def _face_rect(self, rect: QRect) -> QRect:
-        return QRect(rect.center().x() - self.FACE // 2, rect.top() + 8, self.FACE, self.FACE)
-
-    def _paint_face(self, painter: QPainter, rect: QRect, pixmap) -> None:
-        face = self._face_rect(rect)
-        if pixmap is None or pixmap.isNull():
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(128, 128, 128, 60))
-            painter.drawEllipse(face)
-        else:
-            painter.drawPixmap(face, pixmap)
-
-    def _paint_text(self, painter: QPainter, option, rect: QRect, index: ModelIndex) -> None:
-        name = index.data(Qt.ItemDataRole.DisplayRole)
-        count = index.data(PhotoCountRole)
-        unnamed = not index.data(Qt.ItemDataRole.EditRole)
-        font = QFont(option.font)
-        font.setBold(not unnamed)
-        font.setItalic(unnamed)
-        painter.setFont(font)
-        text_color = option.palette.color(QPalette.ColorRole.Text)
-        painter.setPen(text_color)
-        name_rect = QRect(rect.left() + 4, rect.top() + self.FACE + 14, rect.width() - 8, 20)
-        elided = painter.fontMetrics().elidedText(
-            name, Qt.TextElideMode.ElideRight, name_rect.width()
-        )
-        painter.drawText(name_rect, Qt.AlignmentFlag.AlignCenter, elided)
-        painter.setFont(option.font)
-        dim = QColor(text_color)
-        dim.setAlpha(150)
-        painter.setPen(dim)
-        count_rect = name_rect.translated(0, 19)
-        painter.drawText(
-            count_rect, Qt.AlignmentFlag.AlignCenter, f"{count:,} photo{'s' if count != 1 else ''}"
-        )
-
-    def setEditorData(self, editor: QWidget, index: ModelIndex) -> None:
-        """Fill the rename box, but never over what the user is typing: a cover thumbnail
-        arriving mid-edit emits dataChanged for the row, which would reset the text."""
-        if isinstance(editor, QLineEdit) and editor.isModified():
-            return
-        super().setEditorData(editor, index)
-
-    def updateEditorGeometry(
-        self, editor: QWidget, option: QStyleOptionViewItem, index: ModelIndex
-    ) -> None:
-        rect = option.rect
-        editor.setGeometry(
-            QRect(rect.left() + 4, rect.top() + self.FACE + 12, rect.width() - 8, 24)
-        )
 
 
 class PeopleView(QListView):
