@@ -238,3 +238,16 @@ def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     settle(qtbot, scanned)
     assert page.plan.text().startswith("Not yet:")
     assert not page.start_button.isEnabled()
+
+
+def test_unreadable_files_are_reported_plainly(qtbot, tmp_path, window):
+    folder = make_folder(tmp_path / "photos")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with qtbot.waitSignal(window.scanner.finished, timeout=20000):
+        window.add_folders([folder])
+    settle(qtbot, window)
+    box = window.problems_box
+    assert box is not None and box.isVisible()
+    assert box.text().startswith("1 file was skipped")
+    assert "broken.jpg" in box.detailedText() and "Traceback" not in box.detailedText()
+    assert "1 file could not be read" in window.statusBar().currentMessage()

@@ -32,6 +32,13 @@ from album.library.library import Library
 
 GROUP_EVERY_S = 10.0  # while scanning, group new faces into people at most this often
 SETTINGS_LIBRARY = "library/path"
+SHORTCUTS = """People: Enter opens a person · F2 renames · Ctrl+M merges the selected people ·
+Ctrl+H hides · drag a person onto another to merge them.
+A person's faces: Delete = not this person · M = move to… · X = not a face.
+Unsorted faces: M = add to a person · X = not a face.
+Suggestions (R): Y = yes · N = no · S = skip.
+Everywhere: Ctrl+Z undoes the last change · Alt+Left goes back · F5 rescans ·
+Ctrl+1 People · Ctrl+2 Unsorted faces."""
 
 
 class MainWindow(QMainWindow):
@@ -50,6 +57,7 @@ class MainWindow(QMainWindow):
         self.library_view: LibraryView | None = None
         self._paused = False
         self._last_grouping = 0.0
+        self.problems_box: QMessageBox | None = None  # the last "files could not be read" note
         self.welcome = WelcomePage()
         self.scan_bar = ScanBar()
         self.scan_bar.hide()
@@ -163,15 +171,19 @@ class MainWindow(QMainWindow):
         self.show_error(f"The scan stopped: {message}")
 
     def _show_scan_problems(self, error_files: list[tuple[str, str]]) -> None:
+        count = len(error_files)
+        skipped = f"{count} file was" if count == 1 else f"{count} files were"
         box = QMessageBox(
             QMessageBox.Icon.Information,
             "Some files could not be read",
-            f"{len(error_files)} files were skipped. The rest of the scan is fine.",
+            f"{skipped} skipped (details below). The rest of the scan is fine.",
             parent=self,
         )
         box.setDetailedText("\n".join(f"{path}: {why}" for path, why in error_files[:500]))
         box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
+        self.problems_box = box
 
     # -- actions ----------------------------------------------------------------------------
     def _make_actions(self) -> None:
@@ -223,6 +235,7 @@ class MainWindow(QMainWindow):
         edit_menu = menu.addMenu("&Edit")
         for act in (self.undo_action, self.rename_action, self.merge_action, self.hide_action):
             edit_menu.addAction(act)
+        menu.addMenu("&Help").addAction("Keyboard shortcuts", self.show_shortcuts)
         view_menu = menu.addMenu("&View")
         for act in (
             self.back_action,
@@ -313,6 +326,11 @@ class MainWindow(QMainWindow):
         if dialog.chosen_library:
             self.open_library(dialog.chosen_library)
 
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", SHORTCUTS, parent=self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
     def show_error(self, message: str) -> None:
         """Say what went wrong in plain words: status bar plus a (non-blocking) message box."""
         self.statusBar().showMessage(message, 15000)
@@ -328,9 +346,14 @@ class MainWindow(QMainWindow):
 def _scan_report(summary: object, stopped: bool) -> str:
     head = "Scan paused" if stopped else "Scan finished"
     parts = [
-        f"{summary.new + summary.changed:,} new photos",
-        f"{summary.faces_found:,} faces found",
+        count_of(summary.new + summary.changed, "new photo"),
+        count_of(summary.faces_found, "face") + " found",
     ]
     if summary.errors:
-        parts.append(f"{summary.errors:,} files could not be read")
+        parts.append(count_of(summary.errors, "file") + " could not be read")
     return f"{head}: " + ", ".join(parts) + "."
+
+
+def count_of(count: int, noun: str) -> str:
+    """'1 face', '2 faces', '1,204 new photos'."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
