@@ -251,3 +251,16 @@ def test_unreadable_files_are_reported_plainly(qtbot, tmp_path, window):
     assert box.text().startswith("1 file was skipped")
     assert "broken.jpg" in box.detailedText() and "Traceback" not in box.detailedText()
     assert "1 file could not be read" in window.statusBar().currentMessage()
+
+
+def test_people_appear_while_the_scan_runs(qtbot, tmp_path, window, monkeypatch):
+    monkeypatch.setattr("album.gui.scanning.GROUP_EVERY_S", 0.0)  # group after the first batch
+    folder = make_folder(tmp_path / "photos")
+    events = []
+    window.scanner.grouped.connect(lambda: events.append("grouped"))
+    window.scanner.finished.connect(lambda *_: events.append("finished"))
+    window.add_folders([folder])
+    qtbot.waitUntil(lambda: "finished" in events, timeout=20000)
+    assert events[0] == "grouped"  # people were grouped before the scan ended
+    settle(qtbot, window)
+    assert len(people_rows(window)) == 5

@@ -7,19 +7,15 @@ which records each one for undo and returns a `ChangeSet`; the controller announ
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from sqlalchemy.exc import OperationalError
 
 from album.gui.ops import Ops
 from album.library.library import Library
 from album.people import People
 from album.people.types import ChangeSet, PeopleError, Suggestion
-
-log = logging.getLogger(__name__)
 
 
 class AlbumController(QObject):
@@ -93,18 +89,6 @@ class AlbumController(QObject):
         self.can_undo = changes is not None
         self.changed.emit(changes)
 
-    def group_new_faces(self) -> None:
-        """Re-group faces into people while a scan runs, so people appear as they are found.
-
-        A background refresh, not a user action: if the scan holds the database just then,
-        it is skipped quietly (the next one, or the scan's own grouping at its end, catches up).
-        """
-        self.ops.run(lambda: _group_quietly(self.people), self._grouped)
-
-    def _grouped(self, changes: ChangeSet | None) -> None:
-        if changes is not None:
-            self.changed.emit(changes)
-
     def reload(self) -> None:
         """Everything may have changed (a scan finished): every page refreshes."""
         self.changed.emit(None)
@@ -116,19 +100,6 @@ def suggestion_count(people: People) -> int:
         return len(people.suggestions(limit=None))
     except PeopleError:
         return 0
-
-
-def _group_quietly(people: People) -> ChangeSet | None:
-    """Recluster, or None when there is nothing to group yet or the scan is writing."""
-    try:
-        return people.recluster()
-    except PeopleError:
-        return None  # no model yet: the scan has not stored a face
-    except OperationalError as error:
-        if "locked" not in str(error):
-            raise
-        log.info("grouping skipped while the scan writes: %s", error)
-        return None
 
 
 def _combined(changes: list[ChangeSet]) -> ChangeSet:

@@ -1,13 +1,12 @@
 """The main window: opens a library (the last one, remembered in QSettings), runs scans, holds menus.
 
 First launch shows the welcome page; once the library has folders, the library pages. Scans run
-on the `ScanController` thread; while one runs, faces are grouped every few seconds so people
-appear as they are found.
+on the `ScanController` thread, which also groups faces every so often so people appear as
+they are found.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -30,7 +29,6 @@ from album.gui.settings_dialog import SettingsDialog
 from album.gui.welcome import WelcomePage
 from album.library.library import Library
 
-GROUP_EVERY_S = 10.0  # while scanning, group new faces into people at most this often
 SETTINGS_LIBRARY = "library/path"
 SHORTCUTS = """People: Enter opens a person · F2 renames · Ctrl+M merges the selected people ·
 Ctrl+H hides · drag a person onto another to merge them.
@@ -56,7 +54,6 @@ class MainWindow(QMainWindow):
         self.controller: AlbumController | None = None
         self.library_view: LibraryView | None = None
         self._paused = False
-        self._last_grouping = 0.0
         self.problems_box: QMessageBox | None = None  # the last "files could not be read" note
         self.welcome = WelcomePage()
         self.scan_bar = ScanBar()
@@ -144,14 +141,11 @@ class MainWindow(QMainWindow):
 
     def _on_scan_started(self) -> None:
         self.scan_bar.show_started()
-        self._last_grouping = time.monotonic()
         self._update_actions()
 
-    def _on_scan_progress(self, progress: object) -> None:
-        self.scan_bar.show_progress(progress)
-        if time.monotonic() - self._last_grouping >= GROUP_EVERY_S and not self.ops.is_busy():
-            self._last_grouping = time.monotonic()
-            self.controller.group_new_faces()
+    def _on_grouped(self) -> None:
+        if self.controller is not None:
+            self.controller.reload()
 
     def _on_scan_finished(self, summary: object, stopped: bool) -> None:
         if stopped and self._paused:
@@ -249,9 +243,10 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.welcome.start_requested.connect(self.add_folders)
         self.scanner.started.connect(self._on_scan_started)
-        self.scanner.progress.connect(self._on_scan_progress)
+        self.scanner.progress.connect(self.scan_bar.show_progress)
         self.scanner.finished.connect(self._on_scan_finished)
         self.scanner.failed.connect(self._on_scan_failed)
+        self.scanner.grouped.connect(self._on_grouped)
         self.scan_bar.pause_clicked.connect(self.pause_scan)
         self.scan_bar.resume_clicked.connect(self.start_scan)
         self.scan_bar.stop_clicked.connect(self.stop_scan)

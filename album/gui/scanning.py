@@ -3,6 +3,11 @@
 The scan reports progress from its thread; the controller forwards it to the GUI by a queued
 signal, at most ~10 times a second (plus the last report), so a fast scan cannot flood the event
 loop. Pause is cancel-and-resume-later: the next scan skips photos already done.
+
+People appear while the scan runs: every so often the scan thread itself re-groups the faces
+stored so far, between two of the scan's batches. Doing it there, not on another thread, means
+it never competes with the scan for SQLite's write lock; the interval grows with the time a
+grouping takes, so grouping costs at most about a tenth of the scan.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from album.library.library import Library
 log = logging.getLogger(__name__)
 
 MIN_INTERVAL_S = 0.1
+GROUP_EVERY_S = 10.0  # at least this long between two groupings during a scan
+GROUP_SHARE = 10  # and at least this many times the last grouping's duration
 
 
 class _ScanThread(QThread):
@@ -35,6 +42,7 @@ class _ScanThread(QThread):
         self._controller, self._lib, self._roots, self._pipeline = controller, lib, roots, pipeline
         self.cancel = threading.Event()
         self._last_emit = 0.0
+        self._next_group = time.monotonic() + GROUP_EVERY_S
 
     def run(self) -> None:
         try:
@@ -53,6 +61,22 @@ class _ScanThread(QThread):
         if done or now - self._last_emit >= MIN_INTERVAL_S:
             self._last_emit = now
             self._controller.progress.emit(progress)
+        if not done and now >= self._next_group and not self.cancel.is_set():
+            self._group()
+
+    def _group(self) -> None:
+        """Cluster the faces stored so far (the scan groups everything again when it ends)."""
+        from album.people import People, PeopleError
+
+        start = time.monotonic()
+        try:
+            People(self._lib).recluster()
+        except PeopleError:
+            pass  # no model stored yet
+        else:
+            self._controller.grouped.emit()
+        took = time.monotonic() - start
+        self._next_group = time.monotonic() + max(GROUP_EVERY_S, GROUP_SHARE * took)
 
 
 class ScanController(QObject):
@@ -61,6 +85,7 @@ class ScanController(QObject):
     started = Signal()
     progress = Signal(object)  # album.scan ScanProgress
     finished = Signal(object, bool)  # ScanSummary, stopped early (paused / cancelled)
+    grouped = Signal()  # faces found so far were grouped into people
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None, pipeline: object | None = None) -> None:
