@@ -196,23 +196,27 @@ def _embed(model: nn.Module, dataset) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALL_OBJECTIVES)
 def test_each_objective_separates_synthetic_identities(name):
-    """Held-out nearest-class-mean accuracy far above chance (10%) after 300 CPU steps."""
-    train = SyntheticFaces(10, 20, size=8, noise=70.0, seed=3)
-    test = SyntheticFaces(10, 10, size=8, noise=70.0, seed=3, noise_seed=99)
+    """Held-out nearest-class-mean accuracy after 300 CPU steps: chance is 5%, the untrained
+    network about 30% (the noise is heavy), a trained one must pass 80%."""
+    train = SyntheticFaces(20, 20, size=8, noise=150.0, seed=3)
+    test = SyntheticFaces(20, 10, size=8, noise=150.0, seed=3, noise_seed=99)
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 64), nn.PReLU(), nn.Linear(64, 16))
-    head = _objective(name, 16, 10)
+    untrained = _class_mean_accuracy(model, train, test)
     config = TrainConfig(
         steps=300, batch_size=40, m_per_class=4, lr=0.05, warmup_steps=20, augment=False
     )
-    fit(config, model, head, train, SPEC)
+    fit(config, model, _objective(name, 16, 20), train, SPEC)
+    accuracy = _class_mean_accuracy(model, train, test)
+    assert accuracy > 0.8 and accuracy > untrained + 0.4, (untrained, accuracy)
+
+
+def _class_mean_accuracy(model: nn.Module, train, test) -> float:
     train_emb, train_labels = _embed(model, train)
     test_emb, test_labels = _embed(model, test)
-    means = F.normalize(
-        torch.stack([train_emb[train_labels == c].mean(0) for c in range(10)]), dim=1
-    )
-    accuracy = ((test_emb @ means.t()).argmax(1) == test_labels).float().mean().item()
-    assert accuracy > 0.8, accuracy
+    classes = range(train.num_classes)
+    means = F.normalize(torch.stack([train_emb[train_labels == c].mean(0) for c in classes]), dim=1)
+    return ((test_emb @ means.t()).argmax(1) == test_labels).float().mean().item()
 
 
 @pytest.mark.parametrize("name", ALL_OBJECTIVES)
