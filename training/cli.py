@@ -47,7 +47,12 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CKPT",
         help="continue a run exactly from its checkpoint (other flags: only --steps, --device, --budget-minutes, --workers apply)",
     )
-    model = parser.add_argument_group("model")
+    _add_model_arguments(parser.add_argument_group("model"))
+    _add_optimization_arguments(parser.add_argument_group("optimization"))
+    _add_run_arguments(parser.add_argument_group("run"))
+
+
+def _add_model_arguments(model: argparse._ArgumentGroup) -> None:
     model.add_argument(
         "--backbone",
         default=_OPTIONAL,
@@ -82,7 +87,9 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--sub-centers", type=int, default=_OPTIONAL, help="sub-centres per class (default 1)"
     )
-    opt = parser.add_argument_group("optimization")
+
+
+def _add_optimization_arguments(opt: argparse._ArgumentGroup) -> None:
     opt.add_argument(
         "--steps", type=int, default=_OPTIONAL, help="total steps (wins over --epochs)"
     )
@@ -109,7 +116,9 @@ def _add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--backbone-lr-factor", type=float, default=_OPTIONAL, help="backbone lr = lr * this"
     )
     opt.add_argument("--no-augment", dest="augment", action="store_false", default=_OPTIONAL)
-    run = parser.add_argument_group("run")
+
+
+def _add_run_arguments(run: argparse._ArgumentGroup) -> None:
     run.add_argument("--device", default=_OPTIONAL, help="auto (default), cpu, cuda, cuda:1")
     run.add_argument("--amp", choices=("auto", "bf16", "fp16", "off"), default=_OPTIONAL)
     run.add_argument("--seed", type=int, default=_OPTIONAL)

@@ -26,7 +26,7 @@ from training.config import TrainConfig, build_objective
 from training.data import ChipDataset, Preprocess
 from training.distributed import select_device
 from training.heads import MarginHead
-from training.loop import Callback, fit
+from training.loop import Callback, FitResult, fit
 from training.spec import ModelSpec
 
 
@@ -78,9 +78,22 @@ def finetune(
     dataset = ChipDataset(chips, labels)
     if dataset.num_classes < 2:
         raise ValueError("fine-tuning needs at least two labeled people")
-    batch_size = int(config_overrides.pop("batch_size", min(64, len(dataset))))
-    total = steps or default_steps(len(dataset), batch_size)
-    config = TrainConfig(
+    runtime = {"seed": seed, "device": device, "checkpoint_dir": checkpoint_dir, "budget_minutes": budget_minutes}  # fmt: skip
+    config = finetune_config(spec, head, len(dataset), steps, **runtime, **config_overrides)
+    objective = build_objective(config, spec.embedding_dim, dataset.num_classes)
+    if isinstance(objective, MarginHead) and objective.sub_centers == 1:
+        init_centres(objective, model, dataset, spec, select_device(device))
+    result = fit(config, model, objective, dataset, spec, callbacks=callbacks, validate=validate, cancel=cancel, restore_best=True)  # fmt: skip
+    return model.eval(), _summary(result, dataset, spec, config)
+
+
+def finetune_config(
+    spec: ModelSpec, head: str, num_chips: int, steps: int | None, **overrides: Any
+) -> TrainConfig:
+    """The recipe as a TrainConfig; `overrides` are TrainConfig fields."""
+    batch_size = int(overrides.pop("batch_size", min(64, num_chips)))
+    total = steps or default_steps(num_chips, batch_size)
+    recipe = TrainConfig(
         backbone=spec.backbone,
         embedding_dim=spec.embedding_dim,
         head=head,
@@ -93,26 +106,14 @@ def finetune(
         warmup_steps=max(total // 20, 1),
         freeze_backbone_steps=total // 5,
         backbone_lr_factor=0.1,
-        seed=seed,
-        device=device,
-        checkpoint_dir=checkpoint_dir,
-        budget_minutes=budget_minutes,
-    ).replace(**config_overrides)
-    objective = build_objective(config, spec.embedding_dim, dataset.num_classes)
-    if isinstance(objective, MarginHead) and objective.sub_centers == 1:
-        init_centres(objective, model, dataset, spec, select_device(device))
-    result = fit(
-        config,
-        model,
-        objective,
-        dataset,
-        spec,
-        callbacks=callbacks,
-        validate=validate,
-        cancel=cancel,
-        restore_best=True,
     )
-    summary = FinetuneSummary(
+    return recipe.replace(**overrides)
+
+
+def _summary(
+    result: FitResult, dataset: ChipDataset, spec: ModelSpec, config: TrainConfig
+) -> FinetuneSummary:
+    return FinetuneSummary(
         stopped=result.stopped,
         steps=result.step,
         seconds=result.seconds,
@@ -125,7 +126,6 @@ def finetune(
         spec=_child_spec(spec, config, result.step, dataset.num_classes, result.best_value),
         config=config.to_dict(),
     )
-    return model.eval(), summary
 
 
 def init_centres(
