@@ -7,6 +7,9 @@ library through the real window: progress bar, periodic grouping, people grid re
 cover thumbnails). Every gap between beats beyond 10 ms is time the event loop could not run.
 `--copies N` scans N symlinked copies of the folder so the scan lasts long enough to matter.
 
+`--no-gui` runs the same scan on a plain thread with only the heartbeat, to separate the
+stalls the scan causes by itself (GIL, CPU) from the window's.
+
 `--grid N` instead measures the People grid alone with N people: model fill time, then the
 slowest event-loop turn while scrolling top to bottom a page at a time (covers decoded by the
 real round-chip code from synthetic images, so no database or photos are involved).
@@ -18,6 +21,7 @@ import argparse
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa:
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from album.gui.main_window import MainWindow  # noqa: E402
+from album.library.library import Library  # noqa: E402
 
 FACES_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev" / "images"
 BEAT_MS = 10
@@ -152,12 +157,37 @@ def print_table(rows: list[tuple[str, str]]) -> None:
         print(f"{name.ljust(width)}  {value}")
 
 
+def run_without_gui(photos: Path, fake: bool) -> tuple[Heartbeat, float, Library]:
+    """The same scan on a plain thread with only the heartbeat on the event loop: the stalls
+    the scan causes by itself (GIL, CPU), to tell them apart from the window's."""
+    work = Path(tempfile.mkdtemp(prefix="face-album-bench-"))
+    lib = Library(work / "library.db")
+    pipeline = None
+    if fake:
+        from tests.fakes import fake_pipeline
+
+        pipeline = fake_pipeline()
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (lib.scan([photos], pipeline=pipeline), done.set()))
+    beat, loop, poll = Heartbeat(), QEventLoop(), QTimer()
+    poll.timeout.connect(lambda: done.is_set() and loop.quit())
+    poll.start(50)
+    start = time.perf_counter()
+    beat.start()
+    thread.start()
+    loop.exec()
+    beat.stop()
+    thread.join()
+    return beat, time.perf_counter() - start, lib
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=Path, default=FACES_DEV)
     parser.add_argument("--fake", action="store_true", help="the test suite's fake face pipeline")
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--grid", type=int, metavar="N", help="measure a People grid of N people")
+    parser.add_argument("--no-gui", action="store_true", help="scan on a thread, no window")
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication([])
     if args.grid:
@@ -165,9 +195,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = Path(tempfile.mkdtemp(prefix="face-album-bench-photos-"))
     folder = photo_folder(args.photos.resolve(), args.copies, work)
-    beat, seconds, win = run(folder, args.fake)
+    if args.no_gui:
+        beat, seconds, lib = run_without_gui(folder, args.fake)
+        win = None
+    else:
+        beat, seconds, win = run(folder, args.fake)
+        lib = win.lib
     gaps = np.array(beat.gaps_ms)
-    stats = win.lib.stats()
+    stats = lib.stats()
     rows = [
         ("photos scanned", f"{stats['photos']}"),
         ("faces found", f"{stats['faces']}"),
@@ -180,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         ("gaps over 100 ms", f"{int((gaps > 100).sum())}"),
     ]
     print_table(rows)
-    win.close()
+    if win is not None:
+        win.close()
     app.processEvents()
     return 0
 
