@@ -206,6 +206,9 @@ class MainWindow(QMainWindow):
         self.settings_action = action(
             "Settings…", QKeySequence.StandardKey.Preferences, self.open_settings
         )
+        self._make_menus()
+
+    def _make_menus(self) -> None:
         toolbar = self.addToolBar("Main")
         toolbar.setMovable(False)
         for act in (
