@@ -264,3 +264,22 @@ def test_people_appear_while_the_scan_runs(qtbot, tmp_path, window, monkeypatch)
     assert events[0] == "grouped"  # people were grouped before the scan ended
     settle(qtbot, window)
     assert len(people_rows(window)) == 5
+
+
+def test_hide_and_show_again(qtbot, scanned):
+    person = people_rows(scanned)[0]
+    page = scanned.library_view.people_page
+    page.view.setCurrentIndex(row_index(scanned, person.id))
+    scanned.hide_action.trigger()
+    settle(qtbot, scanned)
+    assert person.id not in {p.id for p in people_rows(scanned)}
+    page.show_hidden.setChecked(True)
+    settle(qtbot, scanned)
+    hidden = next(p for p in people_rows(scanned) if p.id == person.id)
+    assert hidden.hidden
+    page.view.setCurrentIndex(row_index(scanned, person.id))
+    scanned.hide_action.trigger()
+    settle(qtbot, scanned)
+    page.show_hidden.setChecked(False)
+    settle(qtbot, scanned)
+    assert person.id in {p.id for p in people_rows(scanned)}

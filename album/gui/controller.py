@@ -72,8 +72,10 @@ class AlbumController(QObject):
     def set_cover(self, person_id: int, face_id: int) -> None:
         self.edit("Cover photo changed", lambda p: p.set_cover(person_id, face_id))
 
-    def hide(self, person_id: int) -> None:
-        self.edit("Hid this person", lambda p: p.hide(person_id, True))
+    def hide(self, person_id: int, hidden: bool = True) -> None:
+        """Hide from the People grid (or show again); their faces and name are kept."""
+        text = "Hidden (tick “Show hidden people” to see them)" if hidden else "Shown again"
+        self.edit(text, lambda p: p.hide(person_id, hidden))
 
     def accept(self, suggestion: Suggestion) -> None:
         self.edit(f"Added to {suggestion.person_name}", lambda p: p.accept_suggestion(suggestion))

@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         self.undo_action = action("Undo", QKeySequence.StandardKey.Undo, self.undo)
         self.rename_action = action("Rename", "F2", self.rename_current)
         self.merge_action = action("Merge selected people", "Ctrl+M", self.merge_selected)
-        self.hide_action = action("Hide person", "Ctrl+H", self.hide_selected)
+        self.hide_action = action("Hide / show person", "Ctrl+H", self.hide_selected)
         self.settings_action = action(
             "Settings…", QKeySequence.StandardKey.Preferences, self.open_settings
         )
@@ -310,11 +310,13 @@ class MainWindow(QMainWindow):
         view = self.library_view
         if view is None:
             return
-        if view.currentWidget() is view.person_page and view.person_page.person_id is not None:
-            self.controller.hide(view.person_page.person_id)
+        if view.currentWidget() is view.person_page:
+            view.person_page.toggle_hidden()
         elif view.currentWidget() is view.people_page:
-            for person_id in view.people_page.selected_ids():
-                self.controller.hide(person_id)
+            chosen = set(view.people_page.selected_ids())
+            for person in view.people_page.model.people():
+                if person.id in chosen:
+                    self.controller.hide(person.id, not person.hidden)
 
     def open_settings(self) -> None:
         if self.lib is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.controller import AlbumController, suggestion_count
 from album.gui.people_view import PeopleModel, PeopleView
@@ -31,11 +31,13 @@ class PeoplePage(QWidget):
         self.review_button = QPushButton("Review suggestions")
         self.review_button.setToolTip("Answer “Is this Anna?” questions with Y / N (R)")
         self.empty = QLabel(EMPTY_TEXT)
+        self.show_hidden = QCheckBox("Show hidden people")
         self.model = PeopleModel(chips, self)
         self.view = PeopleView()
         self.view.setModel(self.model)
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
+        header.addWidget(self.show_hidden)
         header.addWidget(self.unsorted_button)
         header.addWidget(self.review_button)
         layout = QVBoxLayout(self)
@@ -45,13 +47,19 @@ class PeoplePage(QWidget):
         self.view.person_activated.connect(self.person_opened)
         self.unsorted_button.clicked.connect(self.unsorted_opened)
         self.review_button.clicked.connect(self.review_opened)
+        self.show_hidden.toggled.connect(self.refresh)
         self.model.rename_requested.connect(controller.rename)
         self.model.merge_requested.connect(controller.merge)
         self.model.move_faces_requested.connect(controller.move_faces)
 
     def refresh(self) -> None:
+        hidden = self.show_hidden.isChecked()
         self._controller.read(
-            lambda p: (p.list_people(include_unsorted=True), suggestion_count(p)), self._show
+            lambda p: (
+                p.list_people(include_hidden=hidden, include_unsorted=True),
+                suggestion_count(p),
+            ),
+            self._show,
         )
 
     def _show(self, result: tuple[list[PersonSummary], int]) -> None:

@@ -47,10 +47,16 @@ class PersonDelegate(QStyledItemDelegate):
         painter.drawPixmap(option.rect.topLeft(), self._cell(person, face, option))
 
     def _cell(self, person, face: QPixmap | None, option: QStyleOptionViewItem) -> QPixmap:
-        key = (person.id, person.name, person.photo_count, face.cacheKey() if face else 0)
+        key = (
+            person.id,
+            person.name,
+            person.photo_count,
+            person.hidden,
+            face.cacheKey() if face else 0,
+        )
         cell = self._cells.get(key)
         if cell is None:
-            cell = render_cell(person.name, person.photo_count, face, option)
+            cell = render_cell(person, face, option)
             self._cells[key] = cell
             if len(self._cells) > CACHED_CELLS:
                 self._cells.popitem(last=False)
@@ -72,11 +78,13 @@ class PersonDelegate(QStyledItemDelegate):
         editor.setGeometry(QRect(rect.left() + 4, rect.top() + FACE + 12, rect.width() - 8, 24))
 
 
-def render_cell(name: str | None, count: int, face: QPixmap | None, option) -> QPixmap:
+def render_cell(person, face: QPixmap | None, option) -> QPixmap:
+    """The whole cell as one pixmap; hidden people (shown on request) are drawn faded."""
     cell = QPixmap(CELL)
     cell.fill(Qt.GlobalColor.transparent)
     painter = QPainter(cell)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setOpacity(0.4 if person.hidden else 1.0)
     face_rect = QRect((CELL.width() - FACE) // 2, 8, FACE, FACE)
     if face is None or face.isNull():
         painter.setPen(Qt.PenStyle.NoPen)
@@ -84,7 +92,7 @@ def render_cell(name: str | None, count: int, face: QPixmap | None, option) -> Q
         painter.drawEllipse(face_rect)
     else:
         painter.drawPixmap(face_rect, face)
-    _paint_text(painter, option, name, count)
+    _paint_text(painter, option, person.name, person.photo_count)
     painter.end()
     return cell
 

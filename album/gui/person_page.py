@@ -74,7 +74,7 @@ class PersonPage(QWidget):
 
     def _connect(self) -> None:
         self.name_edit.editingFinished.connect(self._rename)
-        self.hide_button.clicked.connect(self._hide)
+        self.hide_button.clicked.connect(self.toggle_hidden)
         self.photo_grid.photo_activated.connect(self.photo_opened)
         self.remove_button.clicked.connect(self.remove_selected)
         self.move_button.clicked.connect(self.move_selected)
@@ -123,6 +123,7 @@ class PersonPage(QWidget):
             return
         self._summary, faces, rows = result
         self.name_edit.setText(self._summary.name or "")
+        self.hide_button.setText("Show person again" if self._summary.hidden else "Hide person")
         self.counts.setText(f"{self._summary.photo_count:,} photos · {len(faces):,} faces")
         self.photo_model.set_rows(rows)
         self.face_model.set_faces(faces)
@@ -148,9 +149,9 @@ class PersonPage(QWidget):
         ):
             self._controller.rename(self.person_id, name)
 
-    def _hide(self) -> None:
-        if self.person_id is not None:
-            self._controller.hide(self.person_id)
+    def toggle_hidden(self) -> None:
+        if self.person_id is not None and self._summary is not None:
+            self._controller.hide(self.person_id, not self._summary.hidden)
 
     def remove_selected(self) -> None:
         faces = self.face_strip.selected_face_ids()
