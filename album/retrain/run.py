@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
 import torch
 
 from album.faces.embedder import TorchEmbedder
@@ -41,12 +40,17 @@ from album.retrain.dataset import (
     load_labeled,
     split_faces,
 )
-from album.retrain.report import RetrainReport, Scores, heldout_pairs, judge, score
+from album.retrain.report import (
+    RetrainReport,
+    Scores,
+    album_thresholds,
+    judge,
+    reference_tar,
+    score,
+)
 from album.retrain.train import TrainPlan, finetune
-from training.evaluate import calibrated_thresholds
 from training.export import save_model
-from training.spec import ModelSpec
-from training.verification import verify
+from training.spec import Thresholds
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CPU_STEPS_PER_MINUTE = 40  # dlib ResNet, gentle unfreeze, batch 32, 2 cores (bench_retrain)
@@ -118,7 +122,9 @@ class Retrainer:
             raise LibraryError(ready.reason)
         faces, split = self._data()
         active_id = self.lib.active_model_id()
-        before = self._score_active(active_id, faces, split, say)
+        say("before", 0, 1)
+        before = self._score_active(active_id, faces, split)
+        say("before", 1, 1)
         backbone, spec = adoption.load_trainable(self.lib, self._root(active_id))
         plan = self._plan(len(split.train))
         workdir = self._workdir(faces, active_id)
@@ -138,58 +144,45 @@ class Retrainer:
         if result.stopped == "cancelled":
             report.reason = "cancelled; run again to resume"
         else:
-            self._score_candidate(report, backbone, spec, faces, split, workdir, say)
+            say("after", 0, 1)
+            self._score_candidate(report, backbone, spec, faces, split, workdir)
+            say("after", 1, 1)
         report.seconds = time.monotonic() - started
         return report
 
-    def _score_active(
-        self, active_id: int, faces: LabeledFaces, split: Split, say: Progress
-    ) -> Scores:
-        say("before", 0, 1)
+    def _score_active(self, active_id: int, faces: LabeledFaces, split: Split) -> Scores:
         embedder = adoption.model_embedder(self.lib, active_id, self.device)
-        threshold = embedder.spec.thresholds.same_person
-        labels = faces.person_ids
-        before = score(embedder.embed, faces.chips, labels, split, threshold, self.reference)
-        say("before", 1, 1)
-        return before
+        return self._score(embedder, faces, split)[0]
 
-    def _score_candidate(self, report, backbone, spec, faces, split, workdir, say) -> None:
-        say("after", 0, 1)
-        embedder = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
+    def _score(
+        self, embedder: TorchEmbedder, faces: LabeledFaces, split: Split
+    ) -> tuple[Scores, Thresholds]:
+        """Scores at the model's threshold for FAR 1e-3 on this album, and those thresholds."""
         embeddings = embedder.embed(faces.chips)
-        spec = self._candidate_spec(spec, report, embeddings, faces, split)
-        embedder.spec = spec
-        report.after = score(
-            embedder.embed,
-            faces.chips,
-            faces.person_ids,
-            split,
-            spec.thresholds.same_person,
-            self.reference,
+        thresholds = album_thresholds(embeddings, faces.person_ids, split)
+        reference = (
+            None if self.reference is None else reference_tar(embedder.embed, self.reference)
         )
-        report.improved, report.reason = judge(report.before, report.after)
-        weights, spec_path = save_model(backbone, spec, workdir)
-        report.candidate_name = spec.name
-        report.weights_path, report.spec_path = str(weights), str(spec_path)
-        say("after", 1, 1)
+        scores = score(embeddings, faces.person_ids, split, thresholds.same_person, reference)
+        return scores, thresholds
 
-    def _candidate_spec(
-        self, spec: ModelSpec, report, embeddings: np.ndarray, faces, split
-    ) -> ModelSpec:
-        """The parent's spec with a new name, its parent, and thresholds recalibrated on the
-        album's confirmed faces (pairs with a held-out face, so training pairs do not flatter
-        the separation)."""
-        sims, issame = heldout_pairs(embeddings, faces.person_ids, split)
-        thresholds = calibrated_thresholds(verify(sims, issame))
+    def _score_candidate(self, report, backbone, spec, faces, split, workdir) -> None:
+        """Score the trained backbone, judge it, and save it with recalibrated thresholds."""
+        embedder = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
+        report.after, thresholds = self._score(embedder, faces, split)
+        report.improved, report.reason = judge(report.before, report.after)
         with self.lib.session() as s:
             parent_name = s.get(Model, report.parent_model_id).name
-        return spec.replace(
+        spec = spec.replace(
             name=f"{spec.backbone}-{self.head}-{now():%Y%m%d-%H%M%S}",
             parent=parent_name,
             thresholds=thresholds,
             weights_sha256=None,
             training={**report.training, "head": self.head, "counts": report.counts},
         )
+        weights, spec_path = save_model(backbone, spec, workdir)
+        report.candidate_name = spec.name
+        report.weights_path, report.spec_path = str(weights), str(spec_path)
 
     def _plan(self, train_faces: int) -> TrainPlan:
         """~8 epochs of the training faces (head phase: a fifth), capped by what fits the
