@@ -224,7 +224,7 @@ def test_recluster_twice_changes_nothing(people, synth):
     before = state(synth.lib)
     change = people.recluster()
     assert state(synth.lib) == before
-    assert not change.face_ids
+    assert not change.face_ids and not change.person_ids
 
 
 # -- decisions and undo ---------------------------------------------------------------------------

@@ -91,8 +91,10 @@ def recluster(
     rec.capture(table.ids[changed].tolist())
     _write_auto(session, table.ids[changed], target[changed])
     _drop_empty_unnamed(session, rec, stale)
+    touched = set(table.people[changed].tolist()) | set(target[changed].tolist()) | rec.created_ids
     return rec.finish(
-        {"threshold": threshold, "min_size": min_size, "clusters": len(result.anchor_of)}
+        {"threshold": threshold, "min_size": min_size, "clusters": len(result.anchor_of)},
+        touched=touched - {0},
     )
 
 

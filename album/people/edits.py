@@ -29,6 +29,7 @@ class Recorder:
         self.people: dict[int, dict | None] = {}
         self.rejections: set[tuple[int, int]] = set()
         self.removed: set[int] = set()
+        self.created_ids: set[int] = set()
 
     def capture(self, face_ids: Iterable[int] = (), person_ids: Iterable[int] = ()) -> None:
         """Snapshot these faces and people unless already captured (first state wins)."""
@@ -63,12 +64,15 @@ class Recorder:
     def created(self, person_id: int) -> None:
         """A person this edit made: it did not exist before, so undo deletes it."""
         self.people.setdefault(person_id, None)
+        self.created_ids.add(person_id)
 
     def deleting(self, person_id: int) -> None:
         self.capture(person_ids=[person_id])
         self.removed.add(person_id)
 
-    def finish(self, detail: dict | None = None) -> ChangeSet:
+    def finish(self, detail: dict | None = None, touched: set[int] | None = None) -> ChangeSet:
+        """Write the edit. The change set names every captured person, or only `touched` ones
+        (a re-cluster captures all unnamed people for undo but changes few)."""
         payload = {
             "faces": [[fid, *state] for fid, state in self.faces.items()],
             "people": {str(pid): row for pid, row in self.people.items()},
@@ -80,7 +84,7 @@ class Recorder:
         self.session.flush()
         return ChangeSet(
             edit_id=edit.id,
-            person_ids=frozenset(self.people) - self.removed,
+            person_ids=frozenset(self.people if touched is None else touched) - self.removed,
             removed_person_ids=frozenset(self.removed),
             face_ids=frozenset(self.faces),
         )
