@@ -98,7 +98,7 @@ def test_scores_on_a_worked_example():
 
 
 def _scores(ident, tar, merges=None, reference=None) -> Scores:
-    return Scores(ident, ident, tar, tar, True, 0.5, merges, reference, test_faces=50)
+    return Scores(ident, ident, tar, tar, True, 0.5, merges, reference, {}, 50, 20)
 
 
 def test_adoption_rule():
@@ -110,7 +110,8 @@ def test_adoption_rule():
     assert judge(base, _scores(0.88, 0.95))[0]  # one face of 50 is noise
     ok, reason = judge(base, _scores(0.86, 0.95))
     assert not ok and "identification fell" in reason
-    ok, reason = judge(base, _scores(0.95, 0.90, 0.10, 0.80))
+    assert judge(base, _scores(0.95, 0.90, 0.10, 0.90))[0]  # one unseen face of 20 more
+    ok, reason = judge(base, _scores(0.95, 0.90, 0.15, 0.80))
     assert not ok and "false-merge rate" in reason and "reference" in reason
 
 

@@ -2,7 +2,7 @@
 
 Two phases through `training.loop.fit`: the head alone on the frozen backbone (its class centres
 start at the people's mean embeddings, so this phase only polishes them), then a gentle unfreeze
-of the last stages at a tenth of the head's learning rate. The early stages (edges, textures)
+of the last stages at a twentieth of the head's learning rate. The early stages (edges, textures)
 stay as they are: a few hundred faces of a few dozen people cannot teach them anything a
 3-million-face model did not know, and freezing them makes each step ~3x cheaper on a CPU.
 
@@ -46,7 +46,7 @@ class TrainPlan:
     batch_size: int = 32
     m_per_class: int = 4
     lr: float = 0.05
-    backbone_lr_factor: float = 0.1
+    backbone_lr_factor: float = 0.05
     seed: int = 0
     device: str = "auto"
     budget_minutes: float | None = None
