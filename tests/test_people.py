@@ -429,3 +429,11 @@ def test_update_after_a_scan_moves_nobody_already_placed(people, synth):
     (group,) = {person_of(synth.lib, f)[0] for f in newcomer}
     assert group is not None and group not in {s[0] for s in before.values()}
     assert change.face_ids == set(known + newcomer) and change.edit_id is None
+
+
+def test_assignment_never_puts_two_faces_of_a_photo_in_one_person(people, synth):
+    rng = np.random.default_rng(13)
+    first, second = add_photo(synth, [0, 0], rng)  # both look like person 0
+    people.assign_new([first, second])
+    placed = [person_of(synth.lib, f)[0] for f in (first, second)]
+    assert placed.count(cluster_of(people, synth, 0)) == 1

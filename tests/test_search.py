@@ -92,3 +92,10 @@ def test_empty_index_finds_nothing():
     ids, sims = index.search(random_rows(2, d=8), 5)
     assert ids.shape == (2, 0) and sims.shape == (2, 0)
     assert len(index.above(random_rows(1, d=8)[0], 0.0)[0]) == 0
+
+
+def test_rows_of_finds_rows_in_any_id_order():
+    index = VectorIndex([30, 10, 20], random_rows(3))
+    index.add([5], random_rows(1, seed=2))
+    assert index.rows_of(np.array([20, 5, 99, 30, 1])).tolist() == [2, 3, -1, 0, -1]
+    assert VectorIndex.empty(4).rows_of(np.array([1])).tolist() == [-1]

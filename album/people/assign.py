@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from album.library.library import now
 from album.library.schema import Decision, Face, FaceRejection, Person
 from album.people.cluster import FREE, cluster
-from album.people.edits import Recorder, chunked
+from album.people.edits import Recorder
 from album.people.types import ChangeSet
 from album.search.index import VectorIndex
 
@@ -33,28 +33,20 @@ class FaceTable:
     rows: np.ndarray  # row of each face in the index
 
     @classmethod
-    def load(
-        cls, session: Session, index: VectorIndex, face_ids: list[int] | None = None
-    ) -> FaceTable:
+    def load(cls, session: Session, index: VectorIndex) -> FaceTable:
         query = select(Face.id, Face.photo_id, Face.person_id, Face.decision).where(
             Face.decision != Decision.NOT_FACE
         )
-        if face_ids is None:
-            found = session.execute(query).all()
-        else:
-            found = [
-                r
-                for chunk in chunked(face_ids)
-                for r in session.execute(query.where(Face.id.in_(chunk)))
-            ]
-        found = [(r, index.row_of(r[0])) for r in found]
-        found = [(r, row) for r, row in found if row is not None]
+        found = session.execute(query).all()
+        columns = np.array(
+            [(r[0], r[1], r[2] or 0, r[3] == Decision.CONFIRMED) for r in found], np.int64
+        )
+        columns = columns.reshape(-1, 4)
+        rows = index.rows_of(columns[:, 0])
+        keep = rows >= 0
+        ids, photos, people, confirmed = columns[keep].T
         return cls(
-            ids=np.array([r[0] for r, _ in found], np.int64),
-            photos=np.array([r[1] for r, _ in found], np.int64),
-            people=np.array([r[2] or 0 for r, _ in found], np.int64),
-            confirmed=np.array([r[3] == Decision.CONFIRMED for r, _ in found], bool),
-            rows=np.array([row for _, row in found], np.int64),
+            ids=ids, photos=photos, people=people, confirmed=confirmed.astype(bool), rows=rows[keep]
         )
 
 
@@ -193,9 +185,11 @@ def _mask_constraints(
     column = {int(p): c for c, p in enumerate(pids.tolist())}
     rejected = rejections_by_face(session)
     in_photo: dict[int, set[int]] = {}
-    for photo, pid in zip(table.photos.tolist(), table.people.tolist(), strict=True):
-        if pid:
-            in_photo.setdefault(photo, set()).add(pid)
+    shared = np.isin(table.photos, table.photos[free]) & (table.people > 0)  # only these photos
+    for photo, pid in zip(
+        table.photos[shared].tolist(), table.people[shared].tolist(), strict=True
+    ):
+        in_photo.setdefault(photo, set()).add(pid)
     for slot, (fid, photo) in enumerate(
         zip(table.ids[free].tolist(), table.photos[free].tolist(), strict=True)
     ):

@@ -45,6 +45,7 @@ class VectorIndex:
         self.ids = ids
         self.vectors = vectors if normalized else normalize_rows(vectors)
         self._rows: dict[int, int] | None = None
+        self._order: np.ndarray | None = None  # argsort of ids, for rows_of
         self.fingerprint: dict | None = None  # set by `album.search.store` to the rows it holds
 
     @classmethod
@@ -65,12 +66,23 @@ class VectorIndex:
             return
         self.ids = np.concatenate([self.ids, ids])
         self.vectors = np.concatenate([self.vectors, normalize_rows(vectors)])
-        self._rows = None
+        self._rows = self._order = None
 
     def row_of(self, face_id: int) -> int | None:
         if self._rows is None:
             self._rows = {int(i): r for r, i in enumerate(self.ids)}
         return self._rows.get(int(face_id))
+
+    def rows_of(self, face_ids: np.ndarray) -> np.ndarray:
+        """Row of each face id, -1 where the index lacks it (vectorized `row_of`)."""
+        face_ids = np.asarray(face_ids, np.int64)
+        if self._order is None:
+            self._order = np.argsort(self.ids, kind="stable")
+        if len(self.ids) == 0:
+            return np.full(len(face_ids), -1, np.int64)
+        at = np.minimum(np.searchsorted(self.ids, face_ids, sorter=self._order), len(self.ids) - 1)
+        rows = self._order[at]
+        return np.where(self.ids[rows] == face_ids, rows, -1)
 
     def vector(self, face_id: int) -> np.ndarray | None:
         row = self.row_of(face_id)
