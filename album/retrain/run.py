@@ -223,26 +223,23 @@ class Retrainer:
         force: bool = False,
     ) -> adoption.Switched:
         """Record the candidate (weights moved to `<data_dir>/models/`), re-embed every face,
-        switch. Refused unless the report says it is better (or `force`)."""
+        switch. Refused unless the report says it is better (or `force`). A cancel or crash
+        before the switch leaves the old model active; `use_model(lib, id)` finishes it."""
         if report.after is None or report.weights_path is None:
             raise LibraryError("nothing to adopt: the retrain did not finish")
         if not (report.improved or force):
             raise LibraryError(f"not adopted: {report.reason}")
-        weights, spec_path = self._install(report)
-        model_id = adoption.register_model(
-            self.lib, spec_path, weights, report.parent_model_id, report.to_dict()
-        )
-        result = adoption.use_model(self.lib, model_id, progress, cancel, self.device)
-        if result.switched:
-            shutil.rmtree(Path(report.weights_path).parent / "checkpoints", ignore_errors=True)
-        return result
+        model_id = self.register(report)
+        return adoption.use_model(self.lib, model_id, progress, cancel, self.device)
 
     def register(self, report: RetrainReport) -> int:
         """Keep the candidate as an inactive version (`use-model ID` adopts it later)."""
         weights, spec_path = self._install(report)
-        return adoption.register_model(
+        model_id = adoption.register_model(
             self.lib, spec_path, weights, report.parent_model_id, report.to_dict()
         )
+        self._clear_workdirs(report)
+        return model_id
 
     def _install(self, report: RetrainReport) -> tuple[Path, Path]:
         models = self.lib.data_dir / "models"
@@ -263,5 +260,9 @@ class Retrainer:
         for path in (report.weights_path, report.spec_path):
             if path is not None and Path(path).parent != installed:
                 Path(path).unlink(missing_ok=True)
+        self._clear_workdirs(report)
+
+    def _clear_workdirs(self, report: RetrainReport) -> None:
+        """Checkpoints of runs from this report's parent model (a new run starts afresh)."""
         for folder in (self.lib.data_dir / "retrain").glob(f"model{report.parent_model_id}-*"):
             shutil.rmtree(folder, ignore_errors=True)
