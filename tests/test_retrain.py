@@ -33,7 +33,7 @@ from album.library.schema import Embedding, Face, Model
 from album.retrain import Reference, Retrainer, adopt, models_table, use_model
 from tests.conftest import FACES_DEV
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dlib]
 
 ALBUM_PEOPLE = 10
 LOW_RES = 14
