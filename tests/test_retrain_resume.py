@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 import torch
 
 from album.faces.embedder import load_default_spec
 from album.retrain.train import TrainPlan, finetune, freeze_early_stages
 from training.backbones import create_backbone
+
+pytestmark = pytest.mark.slow
 
 
 def _chips(n: int = 16) -> tuple[np.ndarray, np.ndarray]:
