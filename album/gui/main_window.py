@@ -232,7 +232,6 @@ class MainWindow(QMainWindow):
         edit_menu = menu.addMenu("&Edit")
         for act in (self.undo_action, self.rename_action, self.merge_action, self.hide_action):
             edit_menu.addAction(act)
-        menu.addMenu("&Help").addAction("Keyboard shortcuts", self.show_shortcuts)
         view_menu = menu.addMenu("&View")
         for act in (
             self.back_action,
@@ -242,6 +241,7 @@ class MainWindow(QMainWindow):
             self.retrain_action,
         ):
             view_menu.addAction(act)
+        menu.addMenu("&Help").addAction("Keyboard shortcuts", self.show_shortcuts)
 
     def _connect(self) -> None:
         self.welcome.start_requested.connect(self.add_folders)
