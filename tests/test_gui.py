@@ -283,3 +283,17 @@ def test_hide_and_show_again(qtbot, scanned):
     page.show_hidden.setChecked(False)
     settle(qtbot, scanned)
     assert person.id in {p.id for p in people_rows(scanned)}
+
+
+def test_gui_command_opens_on_a_photo_folder(qtbot, tmp_path, settings, monkeypatch):
+    monkeypatch.setenv("FACE_ALBUM_LIBRARY", str(tmp_path / "library.db"))
+    folder = make_folder(tmp_path / "photos")
+    win = create_window([str(folder)], settings, fake_pipeline())
+    qtbot.addWidget(win)
+    qtbot.waitUntil(
+        lambda: win.lib is not None and win.lib.stats()["photos"] == len(PHOTOS), timeout=20000
+    )
+    settle(qtbot, win)
+    assert [str(p) for _, p in win.lib.roots()] == [str(folder)]
+    assert len(people_rows(win)) == 5
+    win.close()
