@@ -297,3 +297,17 @@ def test_gui_command_opens_on_a_photo_folder(qtbot, tmp_path, settings, monkeypa
     assert [str(p) for _, p in win.lib.roots()] == [str(folder)]
     assert len(people_rows(win)) == 5
     win.close()
+
+
+def test_rename_on_the_person_page(qtbot, scanned):
+    person = people_rows(scanned)[0]
+    scanned.library_view.open_person(person.id)
+    settle(qtbot, scanned)
+    page = scanned.library_view.person_page
+    scanned.rename_action.trigger()  # F2 focuses the name
+    qtbot.keyClicks(page.name_edit, "Grandma Rose")
+    qtbot.keyClick(page.name_edit, Qt.Key.Key_Return)
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert s.get(Person, person.id).name == "Grandma Rose"
+    assert page.name_edit.text() == "Grandma Rose"
