@@ -112,6 +112,7 @@ class MMODDetector:
         device: str = "auto",
         max_side: int | None = 2048,
         model_path: str | Path | None = None,
+        pyramid_rate: float = pyramid.PYRAMID_RATE,
     ) -> None:
         if min_face_size < 1:
             raise ValueError("min_face_size must be positive")
@@ -120,6 +121,7 @@ class MMODDetector:
         self.min_face_size = min_face_size
         self.upsample = upsample
         self.max_side = max_side
+        self.pyramid_rate = pyramid_rate
         self.device = resolve_device(device)
         path = Path(model_path) if model_path else dlib_model_path(DETECTOR)
         self.net = load_mmod_net(str(path), self.device)
@@ -185,7 +187,8 @@ class MMODDetector:
         return scale
 
     def _fast_canvas(self, image: np.ndarray) -> tuple[np.ndarray, list[pyramid.Tile]]:
-        """dlib's tiled layout, but each level resized from the photo by OpenCV.
+        """dlib's tiled layout, but each level resized by OpenCV from the level before it (as
+        dlib chains its levels; resizing each from the largest level cost 4x more).
 
         Levels stop at a short side of half the window: no face can be larger than the photo.
         One convolution pass over the tiled canvas measured faster than one pass per level
@@ -193,15 +196,19 @@ class MMODDetector:
         height, width = image.shape[:2]
         scale = self.working_scale(height, width)
         nr, nc = max(1, round(height * scale)), max(1, round(width * scale))
-        tiles, rows, cols = pyramid.tile_layout(nr, nc, min_side=min(self.window) // 2)
-        canvas = np.zeros((3, rows, cols), dtype=np.float32)
-        base = _resize(image, nc, nr)
+        tiles, rows, cols = pyramid.tile_layout(
+            nr, nc, min_side=min(self.window) // 2, rate=self.pyramid_rate
+        )
+        # (H, W, 3): its (3, H, W) view is already channels_last for torch, no copy to make
+        canvas = np.zeros((rows, cols, 3), dtype=np.float32)
+        mean = np.asarray(self.mean, dtype=np.float32)
+        level = image
         for tile in tiles:
-            level = _resize(base, tile.width, tile.height)
-            canvas[:, tile.top : tile.bottom, tile.left : tile.right] = pyramid.normalize(
-                level, self.mean
-            )
-        return canvas, tiles
+            level = _resize(level, tile.width, tile.height)
+            region = canvas[tile.top : tile.bottom, tile.left : tile.right]
+            np.subtract(level, mean, out=region)
+            region *= np.float32(1 / 256)  # a power of two: equal to dlib's division
+        return canvas.transpose(2, 0, 1), tiles
 
     def _detect_fast(self, image: np.ndarray) -> list[Detection]:
         height, width = image.shape[:2]

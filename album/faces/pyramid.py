@@ -45,12 +45,14 @@ class Tile:
         return self.top + self.height
 
 
-def level_sizes(nr: int, nc: int, min_side: int = 0) -> list[tuple[int, int]]:
-    """(rows, cols) of each level: floor(5/6 size) until a level would be under 5 rows
+def level_sizes(
+    nr: int, nc: int, min_side: int = 0, rate: float = PYRAMID_RATE
+) -> list[tuple[int, int]]:
+    """(rows, cols) of each level: floor(rate * size) until a level would be under 5 rows
     (dlib's rule) or, if given, have a side under `min_side`."""
     sizes = [(nr, nc)]
     while True:
-        nr, nc = math.floor(PYRAMID_RATE * nr), math.floor(PYRAMID_RATE * nc)
+        nr, nc = math.floor(rate * nr), math.floor(rate * nc)
         if nr * nc == 0 or nr < MIN_LEVEL_HEIGHT or min(nr, nc) < min_side:
             return sizes
         sizes.append((nr, nc))
@@ -75,11 +77,13 @@ def _overlap(a: Tile, b: Tile) -> bool:
     )
 
 
-def tile_layout(nr: int, nc: int, min_side: int = 0) -> tuple[list[Tile], int, int]:
+def tile_layout(
+    nr: int, nc: int, min_side: int = 0, rate: float = PYRAMID_RATE
+) -> tuple[list[Tile], int, int]:
     """The tiles of the pyramid of an nr x nc image and the tiled image's (rows, cols)."""
     if nr * nc == 0:
         return [], 0, 0
-    sizes = level_sizes(nr, nc, min_side)
+    sizes = level_sizes(nr, nc, min_side, rate)
     height = _first_column_height(sizes)
     width = sizes[0][1]
     tiles: list[Tile] = []
