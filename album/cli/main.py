@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from album.gui.app import main as gui_main
 
-        return gui_main([] if argv is None else argv)
+        return gui_main(sys.argv[1:] if argv is None else argv)
     try:
         return args.run(args)
     except LibraryError as error:

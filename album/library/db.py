@@ -27,7 +27,10 @@ def _on_connect(dbapi_conn, _record) -> None:
 
 
 def _on_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # Writers ask for BEGIN IMMEDIATE (see `Library.transaction`): the write lock is taken up
+    # front and waited for (busy_timeout), instead of failing mid-transaction with
+    # "database is locked" when two writers meet. Plain reads stay deferred.
+    conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}")
 
 
 def create_library_engine(path: str | Path, upto: str | None = None) -> Engine:

@@ -58,7 +58,9 @@ class Library:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A session in a write transaction (BEGIN IMMEDIATE: concurrent writers wait in turn)."""
         with self._sessions() as session, session.begin():
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             yield session
 
     # -- roots ------------------------------------------------------------------------------
