@@ -18,6 +18,7 @@ COMMANDS = [
     "album.cli.cmd_export",
     "album.cli.cmd_detect",
     "album.cli.cmd_config",
+    "album.cli.cmd_verify",
     "album.cli.cmd_people",
     "album.cli.cmd_person",
     "album.cli.cmd_search",

@@ -27,7 +27,7 @@ class FacePipeline:
     def process_batch(self, images: list[np.ndarray]) -> list[list[FaceRecord]]:
         """Faces of each image; the chips of all images are embedded in one batch."""
         found = []
-        for image, (dets, points) in zip(images, self._locate(images)):
+        for image, (dets, points) in zip(images, self.locate(images)):
             chips = self.aligner.align(image, points) if dets else _no_chips(self.aligner)
             found.append((dets, points, chips))
         embeddings = self._embed(np.concatenate([chips for _, _, chips in found]))
@@ -45,7 +45,7 @@ class FacePipeline:
             )
         return results
 
-    def _locate(self, images: list[np.ndarray]) -> list[tuple[list, np.ndarray]]:
+    def locate(self, images: list[np.ndarray]) -> list[tuple[list, np.ndarray]]:
         """Detections and their 5 keypoints (N, 5, 2) for each image."""
         if self.landmarks is None:
             return [self.detector.detect_with_keypoints(image) for image in images]
