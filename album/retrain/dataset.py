@@ -76,9 +76,9 @@ class Split:
         }
 
 
-def load_labeled(session: Session, with_chips: bool = True) -> LabeledFaces:
-    """Confirmed faces of named people that have a cached chip (`chips` left empty when
-    `with_chips` is False: counting and splitting need no pixels)."""
+def load_labeled(session: Session, alignment: str, with_chips: bool = True) -> LabeledFaces:
+    """Confirmed faces of named people with a cached chip of `alignment` (the model's crop);
+    `chips` is left empty when `with_chips` is False: counting and splitting need no pixels."""
     columns = [Face.id, Face.person_id, Face.photo_id, Photo.taken_at]
     query = (
         select(*columns, FaceChip.image if with_chips else FaceChip.size)
@@ -86,6 +86,7 @@ def load_labeled(session: Session, with_chips: bool = True) -> LabeledFaces:
         .join(Photo, Photo.id == Face.photo_id)
         .join(Person, Person.id == Face.person_id)
         .where(Face.decision == Decision.CONFIRMED, Person.name.is_not(None))
+        .where(FaceChip.alignment == alignment)
         .order_by(Face.id)
     )
     rows = session.execute(query).all()

@@ -30,6 +30,7 @@ import torch
 from album.faces.embedder import TorchEmbedder
 from album.library.db import LibraryError
 from album.library.library import Library, now
+from album.library.models import model_spec
 from album.library.schema import Model
 from album.retrain import adopt as adoption
 from album.retrain.dataset import (
@@ -49,8 +50,9 @@ from album.retrain.report import (
     score,
 )
 from album.retrain.train import TrainPlan, finetune
+from training.backbones import backbone_names
 from training.export import save_model
-from training.spec import Thresholds
+from training.spec import ModelSpec, Thresholds
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CPU_STEPS_PER_MINUTE = 40  # dlib ResNet, gentle unfreeze, batch 32, 2 cores (bench_retrain)
@@ -90,6 +92,12 @@ class Retrainer:
     # -- before training -------------------------------------------------------------------
     def readiness(self) -> Readiness:
         """Whether there is enough to learn from and to measure on, and what to do if not."""
+        active_id = self.lib.active_model_id()
+        if active_id is None:
+            return Readiness(False, "scan photos first: there is no model yet", {})
+        backbone = self._root_spec(active_id).backbone
+        if backbone not in backbone_names():
+            return Readiness(False, f"models of type {backbone!r} cannot be retrained here", {})
         faces, split = self._data(with_chips=False)
         counts = split.counts(faces)
         if counts["trained_people"] < 2:
@@ -106,8 +114,9 @@ class Retrainer:
         return Readiness(True, "ready", counts)
 
     def _data(self, with_chips: bool = True) -> tuple[LabeledFaces, Split]:
+        alignment = self._root_spec(self.lib.active_model_id()).alignment
         with self.lib.session() as s:
-            faces = load_labeled(s, with_chips)
+            faces = load_labeled(s, alignment, with_chips)
         return faces, split_faces(faces, min_faces=self.min_faces, seed=self.seed)
 
     # -- training --------------------------------------------------------------------------
@@ -200,6 +209,10 @@ class Retrainer:
             device=self.device,
             budget_minutes=self.budget,
         )
+
+    def _root_spec(self, model_id: int) -> ModelSpec:
+        with self.lib.session() as s:
+            return model_spec(s, self._root(model_id))
 
     def _root(self, model_id: int) -> int:
         """The first model of `model_id`'s lineage."""
