@@ -4,9 +4,9 @@ faces-dev is too easy for the shipped model to show a gain in identification (ra
 photos is 100% before any training), so the album here is a harder one with a known cure: the
 same photos as a low-resolution camera takes them (chips shrunk to 14 px and back), where the
 shipped model misidentifies a fifth of the held-out faces and accepts only ~9% of held-out
-same-person pairs at a 1e-3 false-accept rate. 24 steps (what a CI budget allows) quadruple that
-TAR, with rank-1 within one face of where it was; a gain in rank-1 itself needs longer training
-(see bench/bench_retrain.py).
+same-person pairs at a 1e-3 false-accept rate. 24 steps (what a CI budget allows) raise that
+TAR by more than 10 points with rank-1 at most one face off; longer runs are measured in
+bench/bench_retrain.py.
 
 The album holds 10 of the 15 people, one of them with only 3 confirmed faces (too few to train
 on: an open-set probe for the false-merge rate; their other faces stay unsorted). The other 5,
