@@ -43,15 +43,27 @@ def test_upgrade_from_v1_keeps_data(tmp_path):
             "INSERT INTO photos (id, root_id, relpath, size, mtime_ns, status) "
             "VALUES (1, 1, 'a.jpg', 10, 5, 'done')"
         )
-        conn.execute("INSERT INTO faces VALUES (1, 1, 10, 20, 110, 140, x'00', 0.9, NULL, 'none')")
+        conn.execute("INSERT INTO people VALUES (5, 'Anna', 0, NULL, '2024-01-01 00:00:00')")
+        conn.execute(
+            "INSERT INTO faces VALUES (1, 1, 10, 20, 110, 140, x'00', 0.9, 5, 'confirmed')"
+        )
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     engine = create_library_engine(path)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == 2
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == 3
         quality = conn.exec_driver_sql("SELECT quality FROM faces WHERE id = 1").scalar()
         assert quality == 100  # backfilled: the shorter side of the box
         names = conn.exec_driver_sql("SELECT name FROM schema_migrations").scalars().all()
-        assert names == ["0001_initial", "0002_decisions_settings_quality"]
+        assert names == [
+            "0001_initial",
+            "0002_decisions_settings_quality",
+            "0003_people_ids_never_reused",
+        ]
+        # the people table was rebuilt: the face keeps its person, and ids are never reused
+        assert conn.exec_driver_sql("SELECT person_id FROM faces").scalar() == 5
+        conn.exec_driver_sql("DELETE FROM people WHERE id = 5")
+        conn.exec_driver_sql("INSERT INTO people (name, hidden, created_at) VALUES ('B', 0, 0)")
+        assert conn.exec_driver_sql("SELECT max(id) FROM people").scalar() == 6
     assert "face_rejections" in inspect(engine).get_table_names()
 
 

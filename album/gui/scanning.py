@@ -72,7 +72,7 @@ class _ScanThread(QThread):
 
         start = time.monotonic()
         try:
-            People(self._lib).recluster()
+            People(self._lib).update()
         except PeopleError:
             pass  # no model stored yet
         else:

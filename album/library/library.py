@@ -103,8 +103,8 @@ class Library:
 
         Only new and changed files are processed; a cancelled or killed scan resumes on the next
         call. `progress(ScanProgress)` and `on_error(path, message)` are called from this thread.
-        With `group`, new faces then join existing people and unsorted faces are re-clustered
-        (user decisions are constraints and never change). Returns a `ScanSummary`.
+        With `group`, new faces then join existing people or form new ones (`group_faces`).
+        Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
         from album.scan.scanner import Scanner
@@ -115,16 +115,17 @@ class Library:
         scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
         summary = scanner.run(selected)
         if group and summary.face_ids:
-            self.group_faces(summary.face_ids)
+            self.group_faces()
         return summary
 
-    def group_faces(self, new_face_ids: list[int] | None = None) -> None:
-        """New faces join the people they match, then the rest are clustered into people."""
+    def group_faces(self) -> None:
+        """Unsorted faces join the people they match; the rest group into new unnamed people.
+
+        Nothing already placed moves and nothing enters the undo log (a full re-cluster is the
+        explicit `cluster` command)."""
         from album.people import People
 
-        people = People(self)
-        people.assign_new(new_face_ids)
-        people.recluster()
+        People(self).update()
 
     # -- models -----------------------------------------------------------------------------
     def active_model_id(self) -> int | None:

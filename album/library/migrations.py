@@ -111,6 +111,23 @@ ALTER TABLE faces ADD COLUMN quality DOUBLE NOT NULL DEFAULT 0;
 UPDATE faces SET quality = min("right" - "left", bottom - top);
 """
 
+# People ids are never reused (undo recreates a deleted person with its old id): SQLite needs
+# AUTOINCREMENT for that, which only a table rebuild can add. The rebuild runs with foreign keys
+# off (see `migrate`), so dropping the old table does not null the faces' person ids.
+V3_PEOPLE_AUTOINCREMENT = """
+CREATE TABLE people_new (
+    id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    name TEXT,
+    hidden BOOLEAN NOT NULL,
+    cover_face_id INTEGER REFERENCES faces (id) ON DELETE SET NULL,
+    created_at DATETIME NOT NULL
+);
+INSERT INTO people_new (id, name, hidden, cover_face_id, created_at)
+    SELECT id, name, hidden, cover_face_id, created_at FROM people;
+DROP TABLE people;
+ALTER TABLE people_new RENAME TO people;
+"""
+
 
 def _run_script(script: str) -> Callable[[Connection], None]:
     def apply(conn: Connection) -> None:
@@ -124,6 +141,7 @@ def _run_script(script: str) -> Callable[[Connection], None]:
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _run_script(V1_TABLES)),
     ("0002_decisions_settings_quality", _run_script(V2_DECISIONS)),
+    ("0003_people_ids_never_reused", _run_script(V3_PEOPLE_AUTOINCREMENT)),
 ]
 
 
@@ -141,15 +159,28 @@ def migrate(conn: Connection, upto: str | None = None) -> list[str]:
     """Apply pending migrations (all, or up to and including `upto`); return their names.
 
     The caller passes a connection with no transaction open; each migration commits on its own,
-    so a kill mid-upgrade leaves the database at the last completed migration.
+    so a kill mid-upgrade leaves the database at the last completed migration. Foreign keys are
+    off while migrations run (table rebuilds need it) and checked before each commit.
     """
     done = set(applied_migrations(conn))
     conn.commit()
+    raw = conn.connection.driver_connection  # PRAGMA foreign_keys is ignored inside a BEGIN
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        return _apply_pending(conn, done, upto)
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _apply_pending(conn: Connection, done: set[str], upto: str | None) -> list[str]:
     ran = []
     for name, apply in MIGRATIONS:
         if name not in done:
             with conn.begin():
                 apply(conn)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration {name} broke foreign keys: {broken[:5]}")
                 conn.execute(
                     text("INSERT INTO schema_migrations VALUES (:n, :t)"),
                     {"n": name, "t": datetime.now(UTC).replace(tzinfo=None)},

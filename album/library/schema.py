@@ -102,6 +102,7 @@ class Photo(Base):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused (undo restores them)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str | None] = mapped_column(Text)
     hidden: Mapped[bool] = mapped_column(default=False)
