@@ -167,17 +167,24 @@ def report(runners: list, decoded: Tally, repeat: int) -> None:
 
 
 def bench_folder(folder: Path, args: argparse.Namespace) -> None:
+    import torch
+
     files = photo_files(folder, args.limit)
     print(f"\n== {folder} ({len(files)} photos), load {os.getloadavg()[0]:.1f}")
     decoded = Tally()
     images = decode_all(files, decoded)
     options = {"min_face_size": args.min_face_size} if args.min_face_size else {}
     runners = [Ours(args.batch, **options)]
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)  # after the embedder set its own
     if not args.ours_only:
         runners.append(Theirs())
     for runner in runners:  # first calls build kernels and caches: not what a scan pays
         runner.run(images[:1])
         runner.tally = Tally()
+    print(f"torch threads {torch.get_num_threads()}")
     run_interleaved(runners, images, args.batch, args.repeat)
     report(runners, decoded, args.repeat)
 
@@ -242,12 +249,15 @@ def sweep(args: argparse.Namespace) -> None:
     bins = np.digitize(sizes, SIZE_EDGES) - 1
     print(f"faces-dev {len(images)} photos; synthetic {len(synthetic)} faces; 1 torch thread")
     edges = " ".join(f"{a}-{b - 1}".rjust(8) for a, b in zip(SIZE_EDGES, SIZE_EDGES[1:]))
-    print(f"min  rate  dev recall cpu s/photo | synth recall cpu s/img | by face size {edges}")
-    for min_face, rate in SWEEP:
+    print(
+        f"min  rate  dev recall faces cpu s/photo | synth recall cpu s/img | by face size {edges}"
+    )
+    configs = [(m, r) for m in args.sweep_min for r in args.sweep_rate] if args.sweep_min else SWEEP
+    for min_face, rate in configs:
         det = MMODDetector(min_face_size=min_face, pyramid_rate=rate, device="cpu")
         det.detect(images[0])
         cpu = time.process_time()
-        dev_found = [len(det.detect(image)) > 0 for image in images]
+        dev_found = [len(det.detect(image)) for image in images]
         dev_cpu = (time.process_time() - cpu) / len(images)
         cpu = time.process_time()
         hits = np.array(
@@ -259,7 +269,8 @@ def sweep(args: argparse.Namespace) -> None:
             for b in range(len(SIZE_EDGES) - 1)
         )
         print(
-            f"{min_face:3d} {rate:5.3f} {np.mean(dev_found):10.1%} {dev_cpu:11.3f} | "
+            f"{min_face:3d} {rate:5.3f} {np.mean(np.array(dev_found) > 0):10.1%} {sum(dev_found):5d}"
+            f" {dev_cpu:11.3f} | "
             f"{hits.mean():12.1%} {syn_cpu:10.3f} | {' ' * 12} {by_size}"
         )
 
@@ -272,18 +283,19 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=8, help="photos per process_batch call")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each batch per pipeline")
     parser.add_argument("--min-face-size", type=int, help="override our default")
+    parser.add_argument("--threads", type=int, help="torch threads for ours (default: as built)")
     parser.add_argument("--ours-only", action="store_true", help="skip the dlib-bin pipeline")
     parser.add_argument("--sweep", action="store_true", help="detector settings vs recall")
     parser.add_argument("--synthetic", type=int, default=80, help="pasted faces in --sweep")
+    parser.add_argument("--sweep-min", type=int, nargs="+", help="min face sizes to sweep")
+    parser.add_argument("--sweep-rate", type=float, nargs="+", default=[5 / 6], help="rates")
     args = parser.parse_args()
     if args.sweep:
         sweep(args)
         return
     folders = [] if args.no_faces_dev else [FACES_DEV]
     folders += args.folder or []
-    import torch
-
-    print(f"torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs; times: CPU seconds")
+    print(f"{os.cpu_count()} CPUs; ratio from CPU seconds (all threads of this process)")
     for folder in folders:
         bench_folder(folder, args)
 
