@@ -23,3 +23,15 @@ def library(tmp_path):
     lib = Library(tmp_path / "library.db")
     yield lib
     lib.close()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensor ops: a second intra-op thread only adds synchronisation (and thrashes on a
+    busy 2-core CI machine)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

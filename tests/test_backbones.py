@@ -11,12 +11,7 @@ from training.config import default_spec
 DIMS = {"dlib_resnet": 128}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _create(name: str) -> torch.nn.Module:

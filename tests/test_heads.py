@@ -9,23 +9,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tests.training_support import tiny_spec
 from training.config import TrainConfig
 from training.data import SyntheticFaces
 from training.heads import HEAD_NAMES, auto_scale, create_head
 from training.loop import fit
 from training.metric_losses import METRIC_LOSS_NAMES, TripletLoss, create_metric_loss
-from training.spec import ModelSpec
 
 ALL_OBJECTIVES = HEAD_NAMES + METRIC_LOSS_NAMES
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ops: a second intra-op thread only adds synchronisation (and thrashes on a busy CI)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _objective(name: str, dim: int, classes: int, **kwargs) -> nn.Module:
@@ -172,15 +166,7 @@ def test_triplet_mines_the_hardest_pair():
     )
 
 
-SPEC = ModelSpec(
-    name="tiny",
-    backbone="tiny",
-    input_size=8,
-    alignment="none",
-    embedding_dim=16,
-    mean=(127.5,) * 3,
-    std=(64.0,) * 3,
-)
+SPEC = tiny_spec(16)
 
 
 def _embed(model: nn.Module, dataset) -> tuple[torch.Tensor, torch.Tensor]:

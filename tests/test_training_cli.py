@@ -9,19 +9,13 @@ import pytest
 import torch
 from torch import nn
 
+from tests.training_support import tiny_spec
 from training.cli import main
 from training.data import SyntheticFaces
 from training.export import load_model
 from training.finetune import finetune
-from training.spec import ModelSpec
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("command", [[], ["train"], ["export"], ["evaluate"]])
@@ -79,15 +73,7 @@ def test_train_resume_export(tmp_path, capsys):
     assert load_model(out / "final.safetensors")[1].training["steps"] == 3
 
 
-SPEC = ModelSpec(
-    name="base",
-    backbone="tiny",
-    input_size=8,
-    alignment="none",
-    embedding_dim=16,
-    mean=(127.5,) * 3,
-    std=(64.0,) * 3,
-)
+SPEC = tiny_spec(16, "base")
 
 
 def _album(noise_seed: int) -> tuple[np.ndarray, np.ndarray]:

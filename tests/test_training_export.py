@@ -15,13 +15,7 @@ from training.export import export_checkpoint, export_onnx, load_model, save_mod
 from training.heads import create_head
 from training.loop import fit
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

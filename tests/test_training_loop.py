@@ -8,32 +8,19 @@ import pytest
 import torch
 from torch import nn
 
+from tests.training_support import tiny_spec
 from training import checkpoint as ckpt
 from training.config import TrainConfig
 from training.data import SyntheticFaces
 from training.heads import create_head
 from training.loop import Callback, Progress, fit
 from training.optim import apply_lr, build_optimizer, lr_factor
-from training.spec import ModelSpec
 
-SPEC = ModelSpec(
-    name="tiny",
-    backbone="tiny",
-    input_size=8,
-    alignment="none",
-    embedding_dim=8,
-    mean=(127.5,) * 3,
-    std=(64.0,) * 3,
-)
+SPEC = tiny_spec(8)
 DATA = SyntheticFaces(6, 10, size=8, noise=50.0, seed=1)  # 60 chips: 5 batches of 12 per epoch
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_model(seed: int = 0) -> nn.Module:

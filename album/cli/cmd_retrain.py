@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from album.cli.common import add_json_flag, open_library, print_json, print_table
+from album.cli.common import add_json_flag, open_library, print_json, print_table, stop_on_ctrl_c
 from album.library.db import LibraryError
 
 NAME = "retrain"
@@ -40,20 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-adopt", action="store_true", help="keep the current model; record a better one"
     )
     add_json_flag(parser)
-
-
-def stop_on_ctrl_c(cancel: threading.Event):
-    """First Ctrl-C: stop cleanly at the next step (checkpointed); second: abort now.
-    Returns the previous handler, for `signal.signal(signal.SIGINT, previous)`."""
-    import signal
-
-    def handler(signum, frame):
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("\nStopping cleanly (Ctrl-C again to abort now)...", file=sys.stderr)
-
-    return signal.signal(signal.SIGINT, handler)
 
 
 def _printer(quiet: bool):

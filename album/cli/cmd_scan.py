@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from album.cli.common import add_json_flag, open_library, print_json
+from album.cli.common import add_json_flag, open_library, print_json, stop_on_ctrl_c
 from album.demo import demo_folder
 
 NAME = "scan"
@@ -48,16 +48,6 @@ class _ProgressBar:
             self.bar.close()
 
 
-def _install_interrupt(cancel: threading.Event):
-    def handler(signum, frame):
-        if cancel.is_set():
-            raise KeyboardInterrupt
-        cancel.set()
-        print("\nStopping after the current batch (Ctrl-C again to abort now)...", file=sys.stderr)
-
-    return signal.signal(signal.SIGINT, handler)
-
-
 def run(args: argparse.Namespace) -> int:
     lib = open_library(args)
     folders = list(args.folders)
@@ -68,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None:
             lib.set_setting(key, getattr(args, key))
     cancel = threading.Event()
-    previous = _install_interrupt(cancel)
+    previous = stop_on_ctrl_c(cancel)
     bar = _ProgressBar(not args.quiet and not args.json)
     try:
         summary = lib.scan(

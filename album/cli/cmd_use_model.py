@@ -6,8 +6,7 @@ import argparse
 import sys
 import threading
 
-from album.cli.cmd_retrain import stop_on_ctrl_c
-from album.cli.common import add_json_flag, open_library, print_json
+from album.cli.common import add_json_flag, open_library, print_json, stop_on_ctrl_c
 
 NAME = "use-model"
 HELP = "switch to a model version (re-embeds only the faces it lacks)"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,3 +33,16 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
+
+
+def stop_on_ctrl_c(cancel: threading.Event):
+    """First Ctrl-C: stop cleanly at the next step (checkpointed); second: abort now.
+    Returns the previous handler, for `signal.signal(signal.SIGINT, previous)`."""
+
+    def handler(signum, frame):
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("\nStopping cleanly (Ctrl-C again to abort now)...", file=sys.stderr)
+
+    return signal.signal(signal.SIGINT, handler)
