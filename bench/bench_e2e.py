@@ -3,6 +3,9 @@
     python bench/bench_e2e.py                       # faces-dev, both pipelines, interleaved
     python bench/bench_e2e.py --folder ~/Pictures   # also (or instead) another folder
     python bench/bench_e2e.py --limit 40 --repeat 2 # a quicker look, each batch timed twice
+    python bench/bench_e2e.py --threads 1           # ours on one torch thread (theirs uses one)
+    python bench/bench_e2e.py --sweep               # our detector alone: recall and CPU time vs
+                                                    # min_face_size and the fast pyramid's rate
 
 (a) ours: `album.faces.default.load_pipeline(None)`, `process_batch` on batches of decoded photos.
 (b) theirs: what `face_recognition.face_locations(img)` + `face_encodings(img)` compute with their
@@ -146,18 +149,20 @@ def report(runners: list, decoded: Tally, repeat: int) -> None:
     print(f"\ndecode: {decoded.photos} photos, {decoded.total_cpu:.1f} s CPU (not counted below)")
     header = "pipeline                 photos faces recall  cpu s  wall s  photo/s faces/s  load"
     print(header)
-    rates = []
+    rates, wall_rates = [], []
     for r in runners:
         t = r.tally
         photos, faces = t.photos // repeat, t.faces // repeat
         cpu, wall = t.total_cpu / repeat, t.total_wall / repeat
         rates.append(faces / cpu if cpu else 0.0)
+        wall_rates.append(faces / wall if wall else 0.0)
         print(
             f"{r.name:24} {photos:6d} {faces:5d} {t.with_face / t.photos:6.1%} {cpu:6.1f} "
             f"{wall:7.1f} {photos / cpu:8.2f} {faces / cpu:7.2f} {np.mean(t.loads):5.1f}"
         )
     if len(rates) == 2 and rates[1]:
         print(f"ratio ours/theirs, faces per CPU second: {rates[0] / rates[1]:.2f}x")
+        print(f"ratio ours/theirs, faces per wall second: {wall_rates[0] / wall_rates[1]:.2f}x")
     for r in runners:
         stages = ", ".join(
             f"{s} {r.tally.cpu[s] / repeat:.1f} s cpu / {r.tally.wall[s] / repeat:.1f} s wall"
