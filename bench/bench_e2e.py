@@ -17,6 +17,11 @@ apart), batch by batch, alternating which goes first. The machine may be shared:
 printed with CPU time (`time.process_time`, all threads of this process: the compute spent, barely
 moved by other processes) and wall time, next to the load average. The ratio uses CPU time.
 Recall: photos with at least one face found (faces-dev has one labeled subject per photo).
+
+Measured on faces-dev, 2 cores, load 1.2 (2026-11-23): ours 137 faces, recall 100%, 94 s CPU /
+52 s wall (detector 98% of it); theirs 135 faces, 99.3%, 30 s CPU / 30 s wall (HOG 66%, ResNet
+34%): ours/theirs 0.33x per CPU second, 0.59x per wall second. Our embedder alone is ~10x faster
+than dlib's per face; the mmod CNN costs ~4x dlib's HOG at the same smallest face (40 px).
 """
 
 from __future__ import annotations
