@@ -8,7 +8,6 @@ centering spreads them so cosine thresholds mean what they mean for margin-loss 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -53,8 +52,6 @@ class TorchEmbedder:
         self.device = resolve_device(device)
         self.batch_size = batch_size
         self.flip = flip
-        if self.device.type == "cpu":
-            torch.set_num_threads(os.cpu_count() or 1)
         fuse = getattr(model, "fused", None)
         self.model = (fuse() if callable(fuse) else model).eval().to(self.device)
         self._mean = torch.tensor(spec.mean, device=self.device).view(1, 3, 1, 1)
