@@ -6,6 +6,7 @@ file with a `DlibReader`. Format facts: dlib/serialize.h, summarised in the proj
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from pathlib import Path
 
@@ -90,3 +91,25 @@ class DlibReader:
 
     def at_end(self) -> bool:
         return self.pos >= len(self.data)
+
+
+class ModelFilesMissing(FileNotFoundError):
+    """The default model files (the PyPI package `face_recognition_models`) are not installed."""
+
+
+def shipped_model_path(name: str) -> Path:
+    """`name` in the `models/` folder of the PyPI package `face_recognition_models`.
+
+    The package is located without importing it: its `__init__` needs `pkg_resources`, which
+    fresh environments lack.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFilesMissing(
+            "The default face models are missing: install them with "
+            "`pip install face_recognition_models`."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
+    if not path.is_file():
+        raise ModelFilesMissing(f"default model file not found: {path}")
+    return path

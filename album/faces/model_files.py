@@ -1,36 +1,32 @@
-"""Locate the default model files shipped by the PyPI package `face_recognition_models`.
+"""The default model files shipped by the PyPI package `face_recognition_models`.
 
-We never import that package: its `__init__` needs `pkg_resources`, which fresh venvs lack.
+The lookup itself lives in `training.dlib_format` (the training module reads the embedder's file
+too); this module names the three files the app's pipeline uses.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from functools import cache
 from pathlib import Path
+
+from training.dlib_format import ModelFilesMissing, shipped_model_path
 
 DETECTOR = "mmod_human_face_detector.dat"
 LANDMARKS_5 = "shape_predictor_5_face_landmarks.dat"
 EMBEDDER = "dlib_face_recognition_resnet_model_v1.dat"
 
-
-class ModelFilesMissing(FileNotFoundError):
-    pass
-
-
-@cache
-def models_dir() -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelFilesMissing(
-            "The default face models are missing: install them with "
-            "`pip install face_recognition_models`."
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
+__all__ = [
+    "DETECTOR",
+    "EMBEDDER",
+    "LANDMARKS_5",
+    "ModelFilesMissing",
+    "dlib_model_path",
+    "models_dir",
+]
 
 
 def dlib_model_path(name: str) -> Path:
-    path = models_dir() / name
-    if not path.is_file():
-        raise ModelFilesMissing(f"default model file not found: {path}")
-    return path
+    return shipped_model_path(name)
+
+
+def models_dir() -> Path:
+    return shipped_model_path(EMBEDDER).parent

@@ -20,7 +20,6 @@ The `.dat` file is parsed with `training.dlib_format.DlibReader`; loading never 
 from __future__ import annotations
 
 import copy
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from training.backbones import register_backbone
-from training.dlib_format import DlibFormatError, DlibReader
+from training.dlib_format import DlibFormatError, DlibReader, shipped_model_path
 from training.spec import ModelSpec, sha256_file
 
 DAT_NAME = "dlib_face_recognition_resnet_model_v1.dat"
@@ -142,15 +141,8 @@ class DlibResNetDat:
 
 
 def default_dat_path() -> Path:
-    """The .dat shipped by the PyPI package `face_recognition_models`, found without importing
-    it (its `__init__` needs `pkg_resources`, which fresh environments lack)."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("install `face_recognition_models` for the default dlib ResNet")
-    path = Path(next(iter(spec.submodule_search_locations))) / "models" / DAT_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"dlib ResNet weights not found: {path}")
-    return path
+    """The .dat shipped by the PyPI package `face_recognition_models`."""
+    return shipped_model_path(DAT_NAME)
 
 
 def _read_alias(reader: DlibReader) -> tuple[int, ...]:
