@@ -287,6 +287,28 @@ def test_merge_moves_faces_and_rejections(people, synth):
         assert s.get(Person, b) is None
 
 
+def test_merging_several_people_is_one_edit(people, synth):
+    a, b, c = (cluster_of(people, synth, i) for i in range(3))
+    people.name(c, "Cleo")
+    outsider = synth.faces_of(3)[0]
+    people.reject(outsider, b)
+    people.reject(outsider, c)  # the same rejection carried over twice stays one row
+    before = state(synth.lib)
+    change = people.merge(a, b, c)
+    assert change.removed_person_ids == {b, c}
+    for i in range(3):
+        assert all(person_of(synth.lib, f) == (a, "confirmed") for f in synth.faces_of(i))
+    with synth.lib.session() as s:
+        assert s.get(Person, a).name == "Cleo"
+        assert s.get(FaceRejection, (outsider, a)) is not None
+    people.undo()  # one undo brings both people back
+    assert state(synth.lib) == before
+    with pytest.raises(PeopleError):
+        people.merge(a, a, b)
+    with pytest.raises(PeopleError):
+        people.merge(a)
+
+
 def test_move_refuses_a_second_confirmed_face_in_one_photo(people, synth):
     x, y = synth.pairs[0]  # one photo with true people 0 and 1
     a = cluster_of(people, synth, 0)

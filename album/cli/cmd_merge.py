@@ -1,4 +1,4 @@
-"""`face-album merge KEEP OTHER`: two people are one; OTHER's faces join KEEP."""
+"""`face-album merge KEEP OTHER...`: several people are one; the OTHERs' faces join KEEP."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from album.cli.common import add_json_flag
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "merge"
-HELP = "merge person OTHER into person KEEP"
+HELP = "merge people OTHER... into person KEEP (one undo)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("keep", type=int, help="person id that stays")
-    parser.add_argument("other", type=int, help="person id merged into it")
+    parser.add_argument("other", type=int, nargs="+", help="person ids merged into it")
     add_json_flag(parser)
 
 
 @guarded
 def run(args: argparse.Namespace) -> int:
-    return report_change(args, open_people(args).merge(args.keep, args.other), "merged")
+    return report_change(args, open_people(args).merge(args.keep, *args.other), "merged")

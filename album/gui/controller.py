@@ -48,13 +48,8 @@ class AlbumController(QObject):
         self.edit(f"Named {name}", lambda p: p.name(person_id, name))
 
     def merge(self, sources: Sequence[int], target: int) -> None:
-        """Merge `sources` into `target`: one undoable edit per person merged."""
-
-        def run(people: People) -> ChangeSet:
-            changes = [people.merge(target, source) for source in sources]
-            return _combined(changes)
-
-        self.edit(f"Merged {len(sources) + 1} people", run)
+        """Merge `sources` into `target` as one edit: one Ctrl+Z undoes all of it."""
+        self.edit(f"Merged {len(sources) + 1} people", lambda p: p.merge(target, *sources))
 
     def move_faces(self, face_ids: Sequence[int], target: int) -> None:
         self.edit(_faces("Moved", face_ids), lambda p: p.move(list(face_ids), target))
@@ -102,15 +97,6 @@ def suggestion_count(people: People) -> int:
         return len(people.suggestions(limit=None))
     except PeopleError:
         return 0
-
-
-def _combined(changes: list[ChangeSet]) -> ChangeSet:
-    return ChangeSet(
-        edit_id=changes[-1].edit_id if changes else None,
-        person_ids=frozenset().union(*(c.person_ids for c in changes)),
-        removed_person_ids=frozenset().union(*(c.removed_person_ids for c in changes)),
-        face_ids=frozenset().union(*(c.face_ids for c in changes)),
-    )
 
 
 def _faces(verb: str, face_ids: Sequence[int]) -> str:

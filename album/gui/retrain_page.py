@@ -1,6 +1,6 @@
 """Retrain: teach the face model the people this user named, measure it, keep it or not.
 
-Training takes minutes, so it runs on its own thread (`RetrainJob`), never on the library
+Training takes minutes, so it runs on its own thread (`album.gui.jobs.LongJob`), never on the library
 thread that serves the other pages; the page shows what it will do, its progress (stage, step,
 ETA, device), the before/after scores, and Keep / Discard.
 """
@@ -8,13 +8,8 @@ ETA, device), the before/after scores, and Keep / Discard.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import traceback
-from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from album.gui.controller import AlbumController
-from album.gui.ops import user_message
+from album.gui.jobs import LongJob
 from album.gui.scan_bar import format_eta
 from album.retrain import Readiness, Retrainer, RetrainReport
 
@@ -46,32 +41,6 @@ ROWS = [
     ("false_merge_rate", "Strangers wrongly grouped (lower is better)"),
     ("tar_at_far_1e3", "Verification at 1 wrong match in 1,000"),
 ]
-
-
-class RetrainJob(QThread):
-    """Runs one long `fn(progress, cancel)` off the GUI thread, reporting by signal."""
-
-    progress = Signal(str, int, int)  # stage, done, total
-    done = Signal(object)
-    failed = Signal(str)
-
-    def __init__(
-        self, fn: Callable[[Callable, threading.Event], Any], parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._fn = fn
-        self.cancel = threading.Event()
-
-    def run(self) -> None:
-        try:
-            result = self._fn(
-                lambda stage, done, total: self.progress.emit(stage, done, total), self.cancel
-            )
-        except Exception as error:  # noqa: BLE001 - shown as a sentence
-            log.error("retrain failed:\n%s", traceback.format_exc())
-            self.failed.emit(user_message(error))
-        else:
-            self.done.emit(result)
 
 
 def describe_plan(ready: Readiness, device: str, minutes: float) -> str:
@@ -97,7 +66,7 @@ class RetrainPage(QWidget):
         self._controller = controller
         self._retrainer: Retrainer | None = None
         self._report: RetrainReport | None = None
-        self._job: RetrainJob | None = None
+        self._job: LongJob | None = None
         self._stage_started = (None, 0.0)
         self.title = QLabel("Teach Face Album your family's faces")
         self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
@@ -196,7 +165,7 @@ class RetrainPage(QWidget):
             self.stage.setText("Stopping after the current step…")
 
     def _run_job(self, fn, on_done) -> None:
-        self._job = RetrainJob(fn, self)
+        self._job = LongJob(fn, self)
         self._job.progress.connect(self._on_progress)
         self._job.done.connect(on_done)
         self._job.failed.connect(self._on_failed)

@@ -182,8 +182,9 @@ class People:
     def name(self, person_id: int, name: str | None) -> ChangeSet:
         return self._write(lambda s: decisions.name(s, person_id, name))
 
-    def merge(self, keep_id: int, other_id: int) -> ChangeSet:
-        return self._write(lambda s: decisions.merge(s, keep_id, other_id))
+    def merge(self, keep_id: int, *other_ids: int) -> ChangeSet:
+        """Every person in `other_ids` joins `keep_id`, as one edit (one undo)."""
+        return self._write(lambda s: decisions.merge(s, keep_id, other_ids))
 
     def move(self, face_ids: Iterable[int], person_id: int) -> ChangeSet:
         return self._write(lambda s: decisions.move(s, list(face_ids), person_id))

@@ -35,26 +35,36 @@ def name(session: Session, person_id: int, new_name: str | None) -> ChangeSet:
     return rec.finish({"person_id": person_id, "name": person.name})
 
 
-def merge(session: Session, keep_id: int, other_id: int) -> ChangeSet:
-    """`other` becomes `keep`: its faces move (all confirmed), its rejections carry over, it is deleted."""
-    if keep_id == other_id:
+def merge(session: Session, keep_id: int, other_ids: Iterable[int]) -> ChangeSet:
+    """The `others` become `keep` in one edit (one undo): their faces move (all confirmed),
+    their rejections carry over, they are deleted. `keep` takes the first name and cover
+    among keep, then the others in order, when it has none."""
+    others = list(dict.fromkeys(other_ids))
+    if not others:
+        raise PeopleError("name at least one person to merge")
+    if keep_id in others:
         raise PeopleError("cannot merge a person with itself")
-    keep, other = require_person(session, keep_id), require_person(session, other_id)
+    keep = require_person(session, keep_id)
+    merged = [require_person(session, other_id) for other_id in others]
     rec = Recorder(session, "merge")
-    faces = list(session.scalars(select(Face.id).where(Face.person_id.in_([keep_id, other_id]))))
-    rec.capture(faces, [keep_id, other_id])
-    keep.name = keep.name or other.name
-    keep.cover_face_id = keep.cover_face_id or other.cover_face_id
-    other.cover_face_id = None
-    moved_rejections = [f for f, p in rec.rejections if p == other_id]
+    everyone = [keep_id, *others]
+    faces = list(session.scalars(select(Face.id).where(Face.person_id.in_(everyone))))
+    rec.capture(faces, everyone)
+    for other in merged:
+        keep.name = keep.name or other.name
+        keep.cover_face_id = keep.cover_face_id or other.cover_face_id
+        other.cover_face_id = None
+    leaving = set(others)
+    moved_rejections = list(dict.fromkeys(f for f, p in rec.rejections if p in leaving))
     session.execute(
         update(Face)
         .where(Face.id.in_(faces))
         .values(person_id=keep_id, decision=Decision.CONFIRMED)
     )
     _add_rejections(session, moved_rejections, keep_id)
-    _delete_person(session, rec, other_id)
-    return rec.finish({"keep": keep_id, "other": other_id})
+    for other_id in others:
+        _delete_person(session, rec, other_id)
+    return rec.finish({"keep": keep_id, "others": others})
 
 
 def move(
