@@ -313,3 +313,47 @@ def test_rename_on_the_person_page(qtbot, scanned):
     with scanned.lib.session() as s:
         assert s.get(Person, person.id).name == "Grandma Rose"
     assert page.name_edit.text() == "Grandma Rose"
+
+
+def test_settings_switches_the_face_model(qtbot, scanned, monkeypatch):
+    from PySide6.QtWidgets import QDialog
+    from sqlalchemy import select
+
+    from album.gui.settings_dialog import SettingsDialog
+    from album.library.models import activate_model, ensure_model, model_spec
+    from album.library.schema import Model
+    from album.retrain import Switched
+
+    lib = scanned.lib
+    with lib.transaction() as s:
+        first = s.scalar(select(Model.id).where(Model.active))
+        second = ensure_model(s, model_spec(s, first).replace(name="retrained"), None, first)
+    calls = []
+
+    def fake_use_model(lib, model_id, progress, cancel, device):
+        for done in range(1, 4):
+            progress("reembed", done, 3)
+        with lib.transaction() as s:
+            activate_model(s, model_id)
+        calls.append(model_id)
+        return Switched(model_id, True, 3)
+
+    monkeypatch.setattr("album.retrain.use_model", fake_use_model)
+    dialog = SettingsDialog(lib, scanned.ops, scanned.settings, scanned)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.loaded is not None)
+    assert dialog.model.count() == 2 and dialog.model.isEnabled()
+    assert "built in" in dialog.model.itemText(0) and "Retrained" in dialog.model.itemText(1)
+    assert dialog.model.currentData() == first
+    dialog.save()  # nothing chosen: saves the settings and closes without switching
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    assert calls == [] and not dialog.model_switched
+
+    dialog = SettingsDialog(lib, scanned.ops, scanned.settings, scanned)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.loaded is not None)
+    dialog.model.setCurrentIndex(1)
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.model_switched, timeout=10_000)
+    assert calls == [second] and lib.active_model_id() == second
+    assert dialog.switch_bar.value() == 3

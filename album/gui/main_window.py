@@ -323,6 +323,9 @@ class MainWindow(QMainWindow):
             return
         dialog = SettingsDialog(self.lib, self.ops, self.settings, self)
         dialog.exec()
+        if dialog.model_switched and self.controller is not None:
+            self.statusBar().showMessage("Now using the chosen face model; names are kept.", 8000)
+            self.controller.reload()
         if dialog.chosen_library:
             self.open_library(dialog.chosen_library)
 

@@ -2,6 +2,8 @@
 
 Values are read and written on the ops thread through `Library` (per-library settings live in
 the library, so they travel with it); only the library location is an app setting (QSettings).
+Choosing another face model switches the library to it on its own thread (`LongJob`), with a
+progress bar: faces the model has not read yet are re-embedded from their saved face crops.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -26,11 +29,19 @@ from PySide6.QtWidgets import (
 )
 
 from album.faces.default import DEFAULT_MIN_FACE_SIZE
+from album.gui.jobs import LongJob
 from album.gui.ops import Ops
 from album.library.library import Library
 
 DEVICES = [("auto", "Automatic (GPU if there is one)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)")]
 NO_GPU = "No GPU was found on this computer, so Face Album uses the CPU."
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    id: int
+    label: str
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -47,10 +58,23 @@ class LibrarySettings:
     same_person_fmr: float | None
     suggestion: float | None
     suggestion_fmr: float | None
+    models: list[ModelChoice]
+
+
+def describe_model(row: dict) -> str:
+    """'dlib_resnet_v1 (built in)', 'retrained on 2026-11-30 · 95% of named faces recognised'."""
+    if row["parent_id"] is None:
+        return f"{row['name']} (built in)"
+    text = f"Retrained on {row['created_at']:%Y-%m-%d}"
+    if row.get("identification") is not None:
+        text += f" · {row['identification']:.0%} of named faces recognised"
+    return text
 
 
 def read_settings(lib: Library) -> LibrarySettings:
     import torch
+
+    from album.retrain import models_table
 
     values = lib.settings()
     model = lib.active_model() or {}
@@ -66,6 +90,9 @@ def read_settings(lib: Library) -> LibrarySettings:
         same_person_fmr=thresholds.get("same_person_fmr"),
         suggestion=thresholds.get("suggestion"),
         suggestion_fmr=thresholds.get("suggestion_fmr"),
+        models=[
+            ModelChoice(row["id"], describe_model(row), row["active"]) for row in models_table(lib)
+        ],
     )
 
 
@@ -106,7 +133,17 @@ class SettingsDialog(QDialog):
         for key, text in DEVICES:
             self.device.addItem(text, key)
         self.device_note = QLabel()
-        self.model = QLabel()
+        self.model = QComboBox()
+        self.model.setToolTip(
+            "The face model reads every face. Switching re-reads the faces it has not seen "
+            "from their saved crops (photos are not opened again); names are kept."
+        )
+        self.switch_bar = QProgressBar()
+        self.switch_status = QLabel()
+        self.switch_bar.hide()
+        self.switch_status.hide()
+        self.model_switched = False
+        self._job: LongJob | None = None
         self.thresholds = QLabel()
         self.thresholds.setWordWrap(True)
         self.buttons = QDialogButtonBox(
@@ -139,6 +176,8 @@ class SettingsDialog(QDialog):
         form.addRow("Thresholds", self.thresholds)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.switch_status)
+        layout.addWidget(self.switch_bar)
         layout.addWidget(self.buttons)
 
     def _show(self, loaded: LibrarySettings) -> None:
@@ -147,7 +186,14 @@ class SettingsDialog(QDialog):
         self.folders.addItems(loaded.roots)
         self.min_face.setValue(loaded.min_face_size)
         self.device.setCurrentIndex(max(0, self.device.findData(loaded.device)))
-        self.model.setText(loaded.model_name)
+        self.model.clear()
+        for choice in loaded.models:
+            self.model.addItem(choice.label, choice.id)
+            if choice.active:
+                self.model.setCurrentIndex(self.model.count() - 1)
+        if not loaded.models:
+            self.model.addItem(loaded.model_name, None)
+        self.model.setEnabled(len(loaded.models) > 1)
         self.thresholds.setText(
             explain_threshold(
                 "Same person (grouping, search)", loaded.same_person, loaded.same_person_fmr
@@ -174,7 +220,60 @@ class SettingsDialog(QDialog):
             lib.set_setting("min_face_size", size)
             lib.set_setting("device", device)
 
-        self._ops.run(write, lambda _none: self.accept())
+        self._save_button().setEnabled(False)
+        self._ops.run(write, lambda _none: self._switch_model_or_close())
+
+    def _save_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
+    def chosen_model(self) -> int | None:
+        """The model picked in the list when it is not the active one."""
+        model_id = self.model.currentData()
+        active = next((m.id for m in self.loaded.models if m.active), None) if self.loaded else None
+        return model_id if model_id is not None and model_id != active else None
+
+    def _switch_model_or_close(self) -> None:
+        model_id = self.chosen_model()
+        if model_id is None:
+            self.accept()
+            return
+        from album.retrain import use_model
+
+        lib, device = self._lib, self.device.currentData()
+        self._job = LongJob(
+            lambda progress, cancel: use_model(lib, model_id, progress, cancel, device), self
+        )
+        self._job.progress.connect(self._on_switch_progress)
+        self._job.done.connect(self._switched)
+        self._job.failed.connect(self._switch_failed)
+        self.switch_status.setText("Switching the face model…")
+        for widget in (self.switch_status, self.switch_bar):
+            widget.show()
+        self.switch_bar.setRange(0, 0)
+        self._job.start()
+
+    def _on_switch_progress(self, stage: str, done: int, total: int) -> None:
+        self.switch_bar.setRange(0, max(total, 1))
+        self.switch_bar.setValue(done)
+        what = "Re-reading faces with the chosen model" if stage == "reembed" else "Switching"
+        self.switch_status.setText(f"{what}: {done:,} of {total:,}")
+
+    def _switched(self, result) -> None:
+        self.model_switched = bool(result.switched)
+        self.accept()
+
+    def _switch_failed(self, message: str) -> None:
+        self.switch_bar.hide()
+        self.switch_status.setText(f"The model was not switched: {message}")
+        self._save_button().setEnabled(True)
+
+    def reject(self) -> None:
+        """Cancel: while a switch runs, stop it (the current model stays) and close after."""
+        if self._job is not None and self._job.isRunning():
+            self._job.cancel.set()
+            self.switch_status.setText("Stopping; the current model stays in use…")
+            return
+        super().reject()
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Add a photo folder", str(Path.home()))
