@@ -65,7 +65,8 @@ def make_methods(quick: bool) -> dict[str, Callable[[np.ndarray], list]]:
     hog = dlib.get_frontal_face_detector()
     ours = MMODDetector()
     methods = {
-        f"ours fast (min_face_size={ours.min_face_size}, max_side={ours.max_side})": ours.detect,
+        f"ours fast {ours.fast_scorer.precision} (min {ours.min_face_size}, max_side {ours.max_side})": ours.detect,
+        "ours fast fp32": MMODDetector(precision="fp32").detect,
         "ours dlib mode, upsample 0": MMODDetector(upsample=0).detect,
         "dlib-bin CNN, upsample 0": lambda im: cnn(im, 0),
         "dlib-bin CNN, upsample 1": lambda im: cnn(im, 1),
@@ -111,7 +112,8 @@ def bench_recall(folder: Path, spot_checks: int) -> None:
     hog = dlib.get_frontal_face_detector()
     ours = MMODDetector()
     methods = {
-        f"ours fast (min_face_size={ours.min_face_size}, max_side={ours.max_side})": ours.detect,
+        f"ours fast {ours.fast_scorer.precision} (min {ours.min_face_size}, max_side {ours.max_side})": ours.detect,
+        "ours fast fp32": MMODDetector(precision="fp32").detect,
         "ours fast (min_face_size=80)": MMODDetector(min_face_size=80).detect,
         "dlib CNN, upsample 0 (= ours dlib mode)": MMODDetector(upsample=0).detect,
         "dlib HOG, upsample 0": lambda im: hog(im, 0),

@@ -18,10 +18,12 @@ printed with CPU time (`time.process_time`, all threads of this process: the com
 moved by other processes) and wall time, next to the load average. The ratio uses CPU time.
 Recall: photos with at least one face found (faces-dev has one labeled subject per photo).
 
-Measured on faces-dev, 2 cores, load 1.2 (2026-11-23): ours 137 faces, recall 100%, 94 s CPU /
-52 s wall (detector 98% of it); theirs 135 faces, 99.3%, 30 s CPU / 30 s wall (HOG 66%, ResNet
-34%): ours/theirs 0.33x per CPU second, 0.59x per wall second. Our embedder alone is ~10x faster
-than dlib's per face; the mmod CNN costs ~4x dlib's HOG at the same smallest face (40 px).
+Measured on faces-dev, 2 cores, quiet machine (load 0.8, 2026-12-01), int8 detector: ours 137
+faces, recall 100%, 12.4 s CPU / 6.7 s wall (detector 10.8 s CPU / 5.6 s wall); theirs 135 faces,
+99.3%, 24.1 s CPU / 24.0 s wall: ours/theirs **3.63x per wall second, 1.98x per CPU second**.
+Same run with the fp32 detector (before int8): 60.3 s CPU / 34.1 s wall, 0.70x / 0.39x.
+`--sweep` (1 thread): fp32 0.358 s CPU per photo, int8 0.066, both 100% on faces-dev and on
+80 pasted faces in every size bin from 40 to 400 px.
 """
 
 from __future__ import annotations

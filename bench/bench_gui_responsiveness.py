@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         ("median gap", f"{np.median(gaps):.1f} ms"),
         ("p99 gap", f"{np.percentile(gaps, 99):.1f} ms"),
         ("longest UI stall (max gap)", f"{gaps.max():.1f} ms"),
+        ("  it ended at", f"{np.cumsum(gaps)[gaps.argmax()] / 1000:.2f} s of {seconds:.1f} s"),
         ("gaps over 100 ms", f"{int((gaps > 100).sum())}"),
     ]
     print_table(rows)

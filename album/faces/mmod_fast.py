@@ -12,7 +12,7 @@ Two changes to how dlib runs the same network, neither touching dlib mode:
   dependency ships (`bench/calibrate_mmod_int8.py` writes `resources/models/mmod_int8.json`),
   7-bit activations (`reduce_range`) so CPUs without VNNI cannot overflow. The input needs no
   quantizing: uint8 pixels ARE the quantized p / 256 (scale 1/256, zero point 0). Measured
-  (bench/bench_detect.py, 2 cores): 4x the fp32 speed; on faces-dev the same photos and faces
+  (bench/bench_e2e.py): 5.4x the fp32 speed on one core; on faces-dev the same photos and faces
   are found; scores differ by ~0.04 on average. The network's scores plateau near 1 around a
   face, so which of the plateau's windows wins non-maximum suppression is arbitrary in both
   precisions: the detector votes the box over the winning window's neighbours (see
