@@ -357,3 +357,13 @@ def test_settings_switches_the_face_model(qtbot, scanned, monkeypatch):
     qtbot.waitUntil(lambda: dialog.model_switched, timeout=10_000)
     assert calls == [second] and lib.active_model_id() == second
     assert dialog.switch_bar.value() == 3
+
+
+def test_the_window_has_the_app_icon(window):
+    from album.gui.icon import app_icon
+
+    icon = app_icon()
+    assert not icon.isNull()
+    pixmap = icon.pixmap(64, 64)
+    assert not pixmap.isNull() and pixmap.width() == 64
+    assert not window.windowIcon().isNull()

@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from album.gui.icon import app_icon
 from album.gui.main_window import SETTINGS_LIBRARY, MainWindow
 from album.library.library import ENV_LIBRARY
 
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setOrganizationName("face-album")
     app.setApplicationName("Face Album")
+    app.setWindowIcon(app_icon())
     window = create_window(argv, QSettings())
     gc.freeze()  # startup objects live as long as the app: keep them out of GC pauses
     window.show()

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from album.gui.controller import AlbumController
+from album.gui.icon import app_icon
 from album.gui.library_view import LibraryView
 from album.gui.ops import Ops, user_message
 from album.gui.scan_bar import ScanBar
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings, pipeline: object | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Face Album")
+        self.setWindowIcon(app_icon())
         self.resize(1200, 800)
         self.settings = settings
         self.ops = Ops(self)
