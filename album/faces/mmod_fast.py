@@ -61,7 +61,8 @@ def folded_first(net: MMODNet) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def folded_net(net: MMODNet) -> nn.Sequential:
-    """The fp32 network for input p / 256 (a copy; `net` is unchanged)."""
+    """The fp32 network for input p / 256: a new first convolution, then `net`'s other layers
+    (shared, not copied; `net` is unchanged)."""
     first = _convs(net)[0]
     conv = nn.Conv2d(first.in_channels, first.out_channels, first.kernel_size, first.stride)
     weight, bias = folded_first(net)
