@@ -64,7 +64,12 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
     embedding under that model's own stored spec until it is upgraded
     (`album.retrain.adopt.upgrade_default_model`), so its vectors never mix two geometries.
     """
-    from album.faces.embedder import TorchEmbedder, load_default_embedder, load_embedder
+    from album.faces.embedder import (
+        TorchEmbedder,
+        load_default_embedder,
+        load_default_spec,
+        load_embedder,
+    )
     from training.backbones import create_backbone
     from training.spec import ModelSpec
 
@@ -73,12 +78,10 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
         if active is not None and active["weights_path"]:
             spec_path = Path(active["weights_path"]).with_suffix(".json")
             return load_embedder(active["weights_path"], spec_path, device=device)
-        if active is not None:
-            spec = ModelSpec.from_dict(active["spec"])
-            default = load_default_embedder(device=device)
-            if spec.name != default.spec.name:
-                return TorchEmbedder(spec, create_backbone(spec.backbone, pretrained=True), device)
-            return default
+        stored = (active or {}).get("spec") or {}
+        if stored.get("backbone") and stored.get("name") != load_default_spec().name:
+            spec = ModelSpec.from_dict(stored)
+            return TorchEmbedder(spec, create_backbone(spec.backbone, pretrained=True), device)
     return load_default_embedder(device=device)
 
 
