@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from album.gui.app import create_window  # noqa: E402
@@ -178,15 +178,48 @@ def test_merge_selected_then_undo(qtbot, scanned):
     assert sorted(p.id for p in people_rows(scanned)) == sorted(p.id for p in before)
 
 
-def test_drop_person_onto_person_merges(qtbot, scanned):
+def mouse_drag(qtbot, widget, start, end) -> None:
+    """Press at `start`, move in steps, release at `end`: real mouse events on `widget`."""
+    qtbot.mousePress(widget, Qt.MouseButton.LeftButton, pos=start)
+    for step in (1, 2, 3):
+        qtbot.mouseMove(widget, start + (end - start) * step / 3)
+    qtbot.mouseRelease(widget, Qt.MouseButton.LeftButton, pos=end)
+
+
+def test_drag_person_onto_person_asks_then_merges(qtbot, scanned):
     before = people_rows(scanned)
-    model = scanned.library_view.people_page.model
-    source, target = row_index(scanned, before[1].id), row_index(scanned, before[0].id)
-    mime = model.mimeData([source])
-    assert model.canDropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, target)
-    model.dropMimeData(mime, Qt.DropAction.MoveAction, -1, -1, target)
+    page = scanned.library_view.people_page
+    view = page.view
+    source, target = before[1], before[0]
+    start = view.visualRect(row_index(scanned, source.id)).center()
+    end = view.visualRect(row_index(scanned, target.id)).center()
+    mouse_drag(qtbot, view.viewport(), start, end)
+    qtbot.waitUntil(lambda: page.merge_box is not None and page.merge_box.isVisible(), timeout=5000)
+    box = page.merge_box
+    assert box.text() == (
+        f"Merge the unnamed person with {source.photo_count} photos into "
+        f"the unnamed person with {target.photo_count} photos?"
+    )
+    assert people_rows(scanned) == before  # nothing merged before the answer
+    qtbot.mouseClick(box.defaultButton(), Qt.MouseButton.LeftButton)
     settle(qtbot, scanned)
-    assert before[1].id not in {p.id for p in people_rows(scanned)}
+    after = {p.id: p for p in people_rows(scanned)}
+    assert source.id not in after
+    assert after[target.id].face_count == source.face_count + target.face_count
+
+
+def test_drag_cancelled_or_onto_itself_merges_nothing(qtbot, scanned):
+    before = people_rows(scanned)
+    page = scanned.library_view.people_page
+    view = page.view
+    start = view.visualRect(row_index(scanned, before[1].id)).center()
+    end = view.visualRect(row_index(scanned, before[0].id)).center()
+    mouse_drag(qtbot, view.viewport(), start, end)
+    qtbot.waitUntil(lambda: page.merge_box is not None and page.merge_box.isVisible(), timeout=5000)
+    page.merge_box.reject()  # Cancel
+    mouse_drag(qtbot, view.viewport(), start, start + QPoint(40, 0))
+    settle(qtbot, scanned)
+    assert people_rows(scanned) == before
 
 
 def test_remove_face_from_person_and_undo(qtbot, scanned):

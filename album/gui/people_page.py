@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from album.gui.controller import AlbumController, suggestion_count
 from album.gui.people_view import PeopleModel, PeopleView
@@ -49,7 +57,8 @@ class PeoplePage(QWidget):
         self.review_button.clicked.connect(self.review_opened)
         self.show_hidden.toggled.connect(self.refresh)
         self.model.rename_requested.connect(controller.rename)
-        self.model.merge_requested.connect(controller.merge)
+        self.model.merge_requested.connect(self.ask_merge)
+        self.merge_box: QMessageBox | None = None
         self.model.move_faces_requested.connect(controller.move_faces)
 
     def refresh(self) -> None:
@@ -74,5 +83,39 @@ class PeoplePage(QWidget):
         self.review_button.setEnabled(suggestions > 0)
         self.empty.setVisible(not people)
 
+    def ask_merge(self, sources: list[int], target: int) -> None:
+        """A person dropped onto another: "Merge Unnamed (4 photos) into Anna?" before merging."""
+        people = {p.id: p for p in self.model.people()}
+        if target not in people or not all(s in people for s in sources):
+            return
+        kept = people[target].name or next(
+            (people[s].name for s in sources if people[s].name), None
+        )
+        moving = " and ".join(describe_person(people[s]) for s in sources)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Merge people",
+            f"Merge {moving} into {describe_person(people[target])}?",
+            parent=self,
+        )
+        box.setInformativeText(
+            f"They become one person{f', named {kept}' if kept else ''}. Ctrl+Z undoes it."
+        )
+        merge = box.addButton("Merge", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(merge)
+        merge.clicked.connect(lambda: self._controller.merge(sources, target))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.merge_box = box
+
     def selected_ids(self) -> list[int]:
         return self.view.selected_person_ids()
+
+
+def describe_person(person: PersonSummary) -> str:
+    """'Anna', or 'the unnamed person with 4 photos'."""
+    if person.name:
+        return person.name
+    count = person.photo_count
+    return f"the unnamed person with {count:,} photo{'s' if count != 1 else ''}"
