@@ -378,6 +378,24 @@ def test_suggestion_proposes_the_named_person_and_accept_merges(people, synth):
     assert all(person_of(synth.lib, f) == (a, "confirmed") for f in part)
 
 
+def test_accepting_a_suggestion_keeps_the_persons_cover(people, synth):
+    a = cluster_of(people, synth, 0)
+    people.name(a, "Ann")
+    shown = people.person(a).cover_face_id
+    part = synth.faces_of(0)[:6]
+    people.split(part)
+    with synth.lib.transaction() as s:  # the arriving faces are the largest ones
+        for face in s.scalars(select(Face).where(Face.id.in_(part))):
+            face.quality = 999.0
+    top = people.suggestions()[0]
+    assert set(top.face_ids) == set(part)
+    people.accept_suggestion(top)
+    assert people.person(a).cover_face_id == shown
+    people.undo()
+    with synth.lib.session() as s:
+        assert s.get(Person, a).cover_face_id is None  # still the default one, as before
+
+
 def test_declined_suggestion_is_never_proposed_again(people, synth):
     a = cluster_of(people, synth, 0)
     people.name(a, "Ann")
