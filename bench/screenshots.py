@@ -1,11 +1,14 @@
 """Screenshots of every main view, grabbed from the real window (offscreen), for looking at.
 
     python bench/screenshots.py [OUT_DIR] [--photos FOLDER] [--library DB] [--fake]
+                                [--size WxH] [--screen]
 
 Scans FOLDER (default: shared/data/faces-dev/images) through the GUI into a fresh library (or
 reuses --library), names the people the way a user would (from labels.csv when the folder has
 one beside it), then writes welcome, scanning, people, person, viewer (with a face search),
 unsorted, suggestions, retrain and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
+--screen grabs the whole screen instead of the widget: run it on a real X server
+(`DISPLAY=:99 QT_QPA_PLATFORM=xcb`, e.g. Xvfb) to see what a user sees, window frame included.
 """
 
 from __future__ import annotations
@@ -49,9 +52,16 @@ def settle(app: QApplication, win: MainWindow, extra_ms: int = 600) -> None:
     loop.exec()
 
 
+SCREEN = False  # --screen: grab the whole screen, not the widget
+
+
 def grab(widget: QWidget, out: Path, name: str) -> None:
     path = out / f"{name}.png"
-    widget.grab().save(str(path))
+    if SCREEN:
+        QApplication.processEvents()
+        widget.screen().grabWindow(0).save(str(path))
+    else:
+        widget.grab().save(str(path))
     print(path)
 
 
@@ -105,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fake", action="store_true", help="scan with the test suite's fake pipeline"
     )
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH")
+    parser.add_argument("--screen", action="store_true", help="grab the screen, not the widget")
     args = parser.parse_args(argv)
+    global SCREEN
+    SCREEN = args.screen
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
@@ -117,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
         pipeline = fake_pipeline()
     win = MainWindow(settings, pipeline)
-    win.resize(*SIZE)
+    win.resize(*(int(n) for n in args.size.split("x")))
     win.show()
     win.open_library(args.library or work / "library.db")
     if args.library is None:

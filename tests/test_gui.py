@@ -266,6 +266,43 @@ def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
     assert anna.face_count == colour_count("red") + len(first.face_ids)
 
 
+def test_suggestion_faces_all_visible_one_taken_out_before_yes(qtbot, scanned):
+    from album.gui.suggestions_page import cross_rect
+    from album.library.schema import FaceRejection
+
+    with scanned.lib.session() as s:
+        red = s.scalar(
+            select(Face.person_id).join(Face.photo).where(Face.photo.has(relpath="photo_02.png"))
+        )
+    scanned.controller.rename(red, "Anna")
+    settle(qtbot, scanned)
+    cover = next(p for p in people_rows(scanned) if p.id == red).cover_face_id
+    scanned.resize(1280, 720)
+    scanned.library_view.open_suggestions()
+    settle(qtbot, scanned)
+    review = scanned.library_view.suggestions_page
+    first = review.current()
+    assert len(first.face_ids) >= 2
+    grid = review.grid
+    shown = grid.viewport().rect()
+    for row in range(review.faces.rowCount()):
+        assert shown.contains(grid.visualRect(review.faces.index(row, 0)))  # no scrolling needed
+    assert review.yes_button.text() == f"Yes, all {len(first.face_ids)}  (Y)"
+    out = review.faces.face_ids()[0]
+    cross = cross_rect(grid.visualRect(review.faces.index(0, 0))).center()
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=cross)
+    settle(qtbot, scanned)
+    assert out not in review.faces.face_ids()
+    assert review.current().face_ids == tuple(f for f in first.face_ids if f != out)
+    qtbot.keyClick(review, Qt.Key.Key_Y)
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert s.get(Face, out).person_id != red
+        assert s.get(FaceRejection, (out, red)) is not None
+        assert all(s.get(Face, f).person_id == red for f in first.face_ids if f != out)
+    assert next(p for p in people_rows(scanned) if p.id == red).cover_face_id == cover
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page
