@@ -303,6 +303,80 @@ def test_suggestion_faces_all_visible_one_taken_out_before_yes(qtbot, scanned):
     assert next(p for p in people_rows(scanned) if p.id == red).cover_face_id == cover
 
 
+def name_on_person_page(qtbot, win, person_id: int, name: str):
+    win.library_view.open_person(person_id)
+    settle(qtbot, win)
+    page = win.library_view.person_page
+    page.name_edit.setFocus()
+    page.name_edit.selectAll()
+    qtbot.keyClicks(page.name_edit, name)
+    qtbot.keyClick(page.name_edit, Qt.Key.Key_Return)
+    settle(qtbot, win)
+    return page
+
+
+def test_a_name_already_taken_asks_same_person_and_merges(qtbot, scanned):
+    first, second = people_rows(scanned)[:2]
+    scanned.controller.rename(first.id, "Anna")
+    settle(qtbot, scanned)
+    name_on_person_page(qtbot, scanned, second.id, "anna")
+    box = scanned.library_view.namer.box
+    assert box is not None and box.isVisible()
+    assert box.text().startswith("There is already someone called Anna")
+    with scanned.lib.session() as s:
+        assert s.get(Person, second.id).name is None  # nothing happens before the answer
+    qtbot.mouseClick(box.defaultButton(), Qt.MouseButton.LeftButton)  # "Merge into Anna"
+    settle(qtbot, scanned)
+    anna = [p for p in people_rows(scanned) if p.name == "Anna"]
+    assert [p.id for p in anna] == [first.id]
+    assert anna[0].face_count == first.face_count + second.face_count
+    scanned.undo_action.trigger()  # one undo brings the second person back, unnamed
+    settle(qtbot, scanned)
+    assert {p.id: p.name for p in people_rows(scanned)}[second.id] is None
+
+
+def test_a_name_already_taken_can_be_another_person(qtbot, scanned):
+    first, second = people_rows(scanned)[:2]
+    scanned.controller.rename(first.id, "Anna")
+    settle(qtbot, scanned)
+    name_on_person_page(qtbot, scanned, second.id, "Anna")
+    box = scanned.library_view.namer.box
+    other = next(b for b in box.buttons() if b.text() == "No, another person")
+    qtbot.mouseClick(other, Qt.MouseButton.LeftButton)
+    settle(qtbot, scanned)
+    assert [p.id for p in people_rows(scanned) if p.name == "Anna"] == [first.id, second.id]
+
+
+def test_names_complete_from_the_people_named_so_far(qtbot, scanned):
+    first, second = people_rows(scanned)[:2]
+    scanned.controller.rename(first.id, "Grandma Rose")
+    settle(qtbot, scanned)
+    page = name_on_person_page(qtbot, scanned, second.id, "")
+    qtbot.keyClicks(page.name_edit, "rose")
+    completer = page.name_edit.completer()
+    assert completer.completionCount() == 1 and completer.currentCompletion() == "Grandma Rose"
+    scanned.library_view.open_people()
+    settle(qtbot, scanned)
+    from PySide6.QtWidgets import QLineEdit
+
+    view = scanned.library_view.people_page.view
+    view.setCurrentIndex(row_index(scanned, second.id))
+    scanned.rename_action.trigger()
+    editor = view.findChild(QLineEdit)
+    assert "Grandma Rose" in editor.completer().model().stringList()
+
+
+def test_the_grid_keeps_its_order_while_naming(qtbot, scanned):
+    before = [p.id for p in people_rows(scanned)]
+    last = before[-1]
+    scanned.controller.rename(last, "Zoe")
+    settle(qtbot, scanned)
+    assert [p.id for p in people_rows(scanned)] == before  # Zoe did not jump to the front
+    scanned.library_view.open_people()  # coming back to People sorts again: named first
+    settle(qtbot, scanned)
+    assert people_rows(scanned)[0].id == last
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from album.gui.controller import AlbumController
 from album.gui.loaders import ChipLoader, PhotoLoader
+from album.gui.naming import Namer
 from album.gui.people_page import PeoplePage
 from album.gui.person_page import PersonPage
 from album.gui.person_picker import Choice, PersonPicker
@@ -34,8 +35,11 @@ class LibraryView(QStackedWidget):
         )
         self.photos = ThumbnailCache(PhotoLoader(220), capacity=600, parent=self)
         self.full = ThumbnailCache(PhotoLoader(2400), capacity=4, threads=1, parent=self)
-        self.people_page = PeoplePage(controller, self.chips)
-        self.person_page = PersonPage(controller, self.chips, self.photos, self.pick_person)
+        self.namer = Namer(controller, self)
+        self.people_page = PeoplePage(controller, self.chips, self.namer)
+        self.person_page = PersonPage(
+            controller, self.chips, self.photos, self.pick_person, self.namer
+        )
         self.unsorted_page = UnsortedPage(controller, self.chips, self.pick_person)
         self.viewer_page = ViewerPage(controller, self.photos, self.full)
         self.suggestions_page = SuggestionsPage(controller, self.chips)
@@ -111,7 +115,8 @@ class LibraryView(QStackedWidget):
 
     # -- changes ----------------------------------------------------------------------------
     def _on_changed(self, changes: ChangeSet | None) -> None:
-        self.people_page.refresh()
+        # tiles stay put while the user names and merges; a scan's new people sort in
+        self.people_page.refresh(resort=changes is None)
         current = self.currentWidget()
         if current is self.person_page:
             self.person_page.on_changed(changes)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from album.gui.controller import AlbumController, suggestion_count
+from album.gui.naming import Namer
 from album.gui.people_view import PeopleModel, PeopleView
 from album.gui.thumbs import ThumbnailCache
 from album.people.types import UNSORTED, PersonSummary
@@ -29,10 +30,15 @@ class PeoplePage(QWidget):
     review_opened = Signal()
 
     def __init__(
-        self, controller: AlbumController, chips: ThumbnailCache, parent: QWidget | None = None
+        self,
+        controller: AlbumController,
+        chips: ThumbnailCache,
+        namer: Namer,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._controller = controller
+        self._controller, self._namer = controller, namer
+        self._resort = True
         self.summary = QLabel()
         self.summary.setStyleSheet("font-size: 15pt; font-weight: 600;")
         self.unsorted_button = QPushButton("Unsorted faces")
@@ -43,6 +49,7 @@ class PeoplePage(QWidget):
         self.model = PeopleModel(chips, self)
         self.view = PeopleView()
         self.view.setModel(self.model)
+        self.view.itemDelegate().attach_completer = namer.attach
         header = QHBoxLayout()
         header.addWidget(self.summary, 1)
         header.addWidget(self.show_hidden)
@@ -55,13 +62,17 @@ class PeoplePage(QWidget):
         self.view.person_activated.connect(self.person_opened)
         self.unsorted_button.clicked.connect(self.unsorted_opened)
         self.review_button.clicked.connect(self.review_opened)
-        self.show_hidden.toggled.connect(self.refresh)
-        self.model.rename_requested.connect(controller.rename)
+        self.show_hidden.toggled.connect(lambda _checked: self.refresh())
+        self.model.rename_requested.connect(namer.rename)
         self.model.merge_requested.connect(self.ask_merge)
         self.merge_box: QMessageBox | None = None
         self.model.move_faces_requested.connect(controller.move_faces)
 
-    def refresh(self) -> None:
+    def refresh(self, resort: bool = True) -> None:
+        """Reload the people. `resort=False` (after an edit) keeps the tiles where they are, so
+        a person just named does not jump to the front under the pointer; opening the page
+        sorts again (named first, then by photo count)."""
+        self._resort = self._resort or resort
         hidden = self.show_hidden.isChecked()
         self._controller.read(
             lambda p: (
@@ -75,7 +86,9 @@ class PeoplePage(QWidget):
         everyone, suggestions = result
         people = [p for p in everyone if p.id != UNSORTED]
         unsorted = next((p.face_count for p in everyone if p.id == UNSORTED), 0)
-        self.model.set_people(people)
+        self.model.set_people(people, keep_order=not self._resort)
+        self._resort = False
+        self._namer.set_people(people)
         named = sum(1 for p in people if p.name)
         self.summary.setText(f"People  ·  {len(people):,} found, {named:,} named")
         self.unsorted_button.setText(f"Unsorted faces ({unsorted:,})")

@@ -60,9 +60,13 @@ class PeopleModel(QAbstractListModel):
         self._thumbs = thumbs
         thumbs.ready.connect(self._on_thumb)
 
-    def set_people(self, people: Sequence) -> None:
-        """Replace the rows; keeps the view (selection, scroll) when only the details changed."""
+    def set_people(self, people: Sequence, keep_order: bool = False) -> None:
+        """Replace the rows; keeps the view (selection, scroll) when only the details changed.
+        `keep_order`: people already shown keep their places (new ones follow, sorted)."""
         people = sort_people(people)
+        if keep_order:
+            place = {p.id: row for row, p in enumerate(self._people)}
+            people.sort(key=lambda p: place.get(p.id, len(place)))  # stable: new ones sorted
         if [p.id for p in people] == [p.id for p in self._people]:
             self._people = people
             self._index_covers()

@@ -26,6 +26,13 @@ class PersonDelegate(QStyledItemDelegate):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._cells: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self.attach_completer = None  # set by the page: completes names in the rename box
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: ModelIndex):
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit) and self.attach_completer is not None:
+            self.attach_completer(editor)
+        return editor
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         return CELL

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 from album.gui.controller import AlbumController
 from album.gui.faces_view import FaceGrid, FaceModel, add_widget_actions
+from album.gui.naming import Namer
 from album.gui.person_picker import Choice
 from album.gui.photos_view import PhotoGrid, PhotoModel
 from album.gui.queries import PhotoRow, face_photos
@@ -32,14 +33,17 @@ class PersonPage(QWidget):
         chips: ThumbnailCache,
         photos: ThumbnailCache,
         pick_person: Picker,
+        namer: Namer,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._controller, self._pick_person = controller, pick_person
+        self._controller, self._pick_person, self._namer = controller, pick_person, namer
         self.person_id: int | None = None
         self._summary: PersonSummary | None = None
+        self._asked_name: str | None = None  # Enter, then focus out: ask once
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Add a name")
+        namer.attach(self.name_edit)
         self.name_edit.setStyleSheet(
             "font-size: 18pt; font-weight: 600; border: none; background: transparent;"
         )
@@ -122,6 +126,7 @@ class PersonPage(QWidget):
             self.person_gone.emit()
             return
         self._summary, faces, rows = result
+        self._asked_name = None
         self.name_edit.setText(self._summary.name or "")
         self.hide_button.setText("Show person again" if self._summary.hidden else "Hide person")
         self.counts.setText(f"{self._summary.photo_count:,} photos · {len(faces):,} faces")
@@ -146,8 +151,10 @@ class PersonPage(QWidget):
             and self._summary is not None
             and name
             and name != (self._summary.name or "")
+            and name != self._asked_name
         ):
-            self._controller.rename(self.person_id, name)
+            self._asked_name = name
+            self._namer.rename(self.person_id, name)
 
     def toggle_hidden(self) -> None:
         if self.person_id is not None and self._summary is not None:
