@@ -18,6 +18,7 @@ from album.library.library import Library
 from album.library.schema import Decision, Edit, FaceRejection, Model
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
+from album.people.split import SubGroup, propose_split
 from album.people.suggest import suggestions
 from album.people.types import (
     ChangeSet,
@@ -177,6 +178,14 @@ class People:
         return _photo_hits(
             faces, candidates, dict(zip(index.ids[rows].tolist(), best[rows].tolist())), rejected
         )
+
+    def split_proposal(self, person_id: int, threshold: float | None = None) -> list[SubGroup]:
+        """The person's faces sub-grouped by similarity (default: at the same-person threshold;
+        stray faces rejoin a group at the grouping threshold), largest group first; more than
+        one group suggests the person mixes people. Writes nothing."""
+        threshold = self.thresholds().same_person if threshold is None else threshold
+        attach = min(threshold, self.cluster_threshold())
+        return propose_split(self.person_faces(person_id), self.index(), threshold, attach)
 
     # -- decisions (each one undoable edit) ---------------------------------------------------
     def name(self, person_id: int, name: str | None) -> ChangeSet:
