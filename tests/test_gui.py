@@ -377,6 +377,71 @@ def test_the_grid_keeps_its_order_while_naming(qtbot, scanned):
     assert people_rows(scanned)[0].id == last
 
 
+def person_of_colour(win, photo: str, slot: int = 0) -> int:
+    with win.lib.session() as s:
+        faces = s.scalars(
+            select(Face).join(Face.photo).where(Face.photo.has(relpath=photo)).order_by(Face.left)
+        ).all()
+        return faces[slot].person_id
+
+
+def test_split_a_mixed_person_in_two_clicks_each_one_undo(qtbot, scanned):
+    red = person_of_colour(scanned, "photo_02.png")  # red alone
+    green = person_of_colour(scanned, "photo_00.png", 1)
+    blue = person_of_colour(scanned, "photo_01.png", 1)
+    sizes = {p.id: p.face_count for p in people_rows(scanned)}
+    scanned.controller.merge([green, blue], red)
+    scanned.controller.rename(red, "Mixed")
+    settle(qtbot, scanned)
+    scanned.library_view.open_person(red)
+    settle(qtbot, scanned)
+    page = scanned.library_view.person_page
+    qtbot.mouseClick(page.split_button, Qt.MouseButton.LeftButton)  # click 1
+    settle(qtbot, scanned)
+    dialog = page.split_dialog
+    assert [len(s.group.face_ids) for s in dialog.sections] == sorted(
+        (sizes[red], sizes[green], sizes[blue]), reverse=True
+    )
+    assert dialog.sections[0].title.text() == f"These {sizes[red]} faces look like one person"
+    others = dialog.sections[1:]
+    qtbot.keyClicks(others[0].name_edit, "Bob")
+    for section in others:  # one click per group to split off
+        qtbot.mouseClick(section.split_button, Qt.MouseButton.LeftButton)
+        settle(qtbot, scanned)
+        assert not section.split_button.isEnabled()
+    rows = {p.name or p.id: p for p in people_rows(scanned)}
+    assert rows["Mixed"].face_count == len(dialog.sections[0].group.face_ids)
+    assert rows["Bob"].face_count == len(others[0].group.face_ids)
+    assert len(people_rows(scanned)) == 5  # red, green, blue apart again; pink, orange untouched
+    scanned.undo_action.trigger()  # one undo per split
+    settle(qtbot, scanned)
+    assert next(p for p in people_rows(scanned) if p.id == red).face_count == sizes[red] + len(
+        others[1].group.face_ids
+    )
+
+
+def test_select_several_photos_then_delete_removes_their_faces(qtbot, scanned):
+    person = people_rows(scanned)[0]
+    scanned.library_view.open_person(person.id)
+    settle(qtbot, scanned)
+    page = scanned.library_view.person_page
+    assert page.face_model.face_ids() == [r.face_id for r in page.photo_model.rows()]  # same order
+    grid = page.photo_grid
+    first = grid.visualRect(page.photo_model.index(0, 0)).center()
+    second = grid.visualRect(page.photo_model.index(1, 0)).center()
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=first)
+    qtbot.mouseClick(
+        grid.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, second
+    )
+    chosen = [r.face_id for r in page.photo_model.rows()[:2]]
+    assert page.selected_faces() == chosen
+    qtbot.keyClick(grid, Qt.Key.Key_Delete)
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert [s.get(Face, f).person_id for f in chosen] == [None, None]
+    assert page.face_model.rowCount() == person.face_count - 2
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page

@@ -22,13 +22,19 @@ class Namer(QObject):
         super().__init__(parent_widget)
         self._controller, self._parent = controller, parent_widget
         self.names = QStringListModel(self)
+        self._ids: dict[str, int] = {}
         self.box: QMessageBox | None = None  # the open "same person?" question
 
     def set_people(self, people: list[PersonSummary]) -> None:
         """Names to complete from (the People page refreshes them)."""
         names = sorted({p.name for p in people if p.name}, key=str.casefold)
+        self._ids = {p.name.casefold(): p.id for p in people if p.name}
         if names != self.names.stringList():
             self.names.setStringList(names)
+
+    def person_named(self, name: str) -> int | None:
+        """The id of the (shown) person called `name`, any case."""
+        return self._ids.get(name.strip().casefold())
 
     def completer(self, parent: QObject) -> QCompleter:
         completer = QCompleter(self.names, parent)
