@@ -24,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from album.gui.main_window import MainWindow  # noqa: E402
@@ -175,6 +175,53 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
     settle(app, win, 300)
     grab(dialog, out, "08-settings")
     dialog.close()
+    shoot_drag(app, win, out)
+    shoot_split(app, win, out)
+
+
+def shoot_drag(app: QApplication, win: MainWindow, out: Path) -> None:
+    """Halfway through dragging the second person onto the first, then the question."""
+    from PySide6.QtTest import QTest
+
+    view = win.library_view
+    view.open_people()
+    settle(app, win, 1000)
+    grid, model = view.people_page.view, view.people_page.model
+    if model.rowCount() < 2:
+        return
+    start = grid.visualRect(model.index(1, 0)).center()
+    end = grid.visualRect(model.index(0, 0)).center()
+    viewport = grid.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    for step in (1, 2, 3, 4):
+        QTest.mouseMove(viewport, start + (end - start) * step / 4 + QPoint(10, 10))
+    settle(app, win, 200)
+    grab(win, out, "10-drag-person")
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    settle(app, win, 300)
+    grab(win, out, "11-drag-asks-merge")
+    if view.people_page.merge_box is not None:
+        view.people_page.merge_box.reject()
+
+
+def shoot_split(app: QApplication, win: MainWindow, out: Path) -> None:
+    """Three people merged into one, then Split… on them (undone afterwards)."""
+    view = win.library_view
+    people = [p for p in view.people_page.model.people() if p.name][:3]
+    if len(people) < 3:
+        return
+    win.controller.merge([p.id for p in people[1:]], people[0].id)
+    settle(app, win)
+    view.open_person(people[0].id)
+    settle(app, win, 1500)
+    grab(win, out, "12-person-mixed")
+    view.person_page.split_button.click()
+    settle(app, win, 2000)
+    dialog = view.person_page.split_dialog
+    grab(dialog if not SCREEN else win, out, "13-split")
+    dialog.close()
+    win.controller.undo()
+    settle(app, win)
 
 
 if __name__ == "__main__":
