@@ -88,14 +88,37 @@ def test_pause_then_resume_finishes_the_scan(qtbot, tmp_path, window):
     with qtbot.waitSignal(window.scanner.finished, timeout=20000) as paused:
         window.start_scan()
         qtbot.mouseClick(window.scan_bar.pause_button, Qt.MouseButton.LeftButton)
+        assert window.scan_bar.title.text() == "Pausing…"  # at once, before the scan stops
     assert paused.args[1] is True
     assert window.scan_bar.pause_button.text() == "Resume" and not window.scan_bar.isHidden()
     settle(qtbot, window)
+    done_before = paused.args[0].new
     with qtbot.waitSignal(window.scanner.finished, timeout=20000) as resumed:
         qtbot.mouseClick(window.scan_bar.pause_button, Qt.MouseButton.LeftButton)
+        assert window.scan_bar.details.text().startswith("Resuming…")
     assert resumed.args[1] is False
     settle(qtbot, window)
     assert window.lib.stats()["photos"] == len(PHOTOS)
+    assert resumed.args[0].new == len(PHOTOS) - done_before  # this run did the rest...
+    # ...and the user is told about the whole scan, in a note that stays
+    assert window.scan_status.text().startswith(f"Scan finished: {len(PHOTOS)} new photos")
+    assert window.rescan_action.isEnabled()
+
+
+def test_scan_finished_arrives_on_the_gui_thread_and_rescan_works(qtbot, tmp_path, window):
+    from PySide6.QtCore import QThread
+
+    window.lib.add_root(make_folder(tmp_path / "photos"))
+    threads = []
+    window.scanner.finished.connect(
+        lambda *_: threads.append(QThread.currentThread()), Qt.ConnectionType.DirectConnection
+    )
+    for start in (window.start_scan, window.rescan_action.trigger):
+        with qtbot.waitSignal(window.scanner.finished, timeout=20000):
+            start()
+        assert window.rescan_action.isEnabled()  # it stayed disabled after the first scan
+        settle(qtbot, window)
+    assert threads == [window.thread(), window.thread()]
 
 
 def test_people_grid_order_and_open_person(qtbot, scanned):
@@ -461,7 +484,7 @@ def test_unreadable_files_are_reported_plainly(qtbot, tmp_path, window):
     assert box is not None and box.isVisible()
     assert box.text().startswith("1 file was skipped")
     assert "broken.jpg" in box.detailedText() and "Traceback" not in box.detailedText()
-    assert "1 file could not be read" in window.statusBar().currentMessage()
+    assert "1 file could not be read" in window.scan_status.text()
 
 
 def test_people_appear_while_the_scan_runs(qtbot, tmp_path, window, monkeypatch):

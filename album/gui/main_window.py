@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
         self.controller: AlbumController | None = None
         self.library_view: LibraryView | None = None
         self._paused = False
+        self._resuming = False
+        self._carried = (0, 0, 0)  # photos, faces, unreadable files of the runs before a pause
+        self.scan_status = QLabel()  # the last scan's outcome, kept until the next scan
         self.problems_box: QMessageBox | None = None  # the last "files could not be read" note
         self.welcome = WelcomePage()
         self.scan_bar = ScanBar()
@@ -68,6 +72,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.scan_bar)
         self.setCentralWidget(central)
+        self.statusBar().addPermanentWidget(self.scan_status)
         self._make_actions()
         self._connect()
 
@@ -125,24 +130,34 @@ class MainWindow(QMainWindow):
             self.add_folders([Path(folder)])
 
     # -- scanning ---------------------------------------------------------------------------
-    def start_scan(self) -> None:
+    def start_scan(self, resumed: bool = False) -> None:
         if self.lib is None or self.scanner.is_running():
             return
         if self.pages.currentWidget() is not self.library_view:
             self._show_library()
+        self._resuming = resumed and self._paused
+        if not self._resuming:
+            self._carried = (0, 0, 0)
         self._paused = False
         self.scanner.start(self.lib)
+
+    def resume_scan(self) -> None:
+        self.start_scan(resumed=True)
 
     def pause_scan(self) -> None:
         self._paused = True
         self.scanner.stop()
 
     def stop_scan(self) -> None:
-        self._paused = False
+        was_paused, self._paused = self._paused, False
+        if was_paused and not self.scanner.is_running():
+            self.scan_bar.hide()  # Stop on a paused scan: nothing runs, the bar goes
+            self._update_actions()
         self.scanner.stop()
 
     def _on_scan_started(self) -> None:
-        self.scan_bar.show_started()
+        self.scan_bar.show_started(self._resuming)
+        self.scan_status.clear()
         self._update_actions()
 
     def _on_grouped(self) -> None:
@@ -150,11 +165,20 @@ class MainWindow(QMainWindow):
             self.controller.reload()
 
     def _on_scan_finished(self, summary: object, stopped: bool) -> None:
+        photos, faces, errors = self._carried
+        self._carried = (
+            photos + summary.new + summary.changed,
+            faces + summary.faces_found,
+            errors + summary.errors,
+        )
         if stopped and self._paused:
             self.scan_bar.show_paused()
         else:
             self.scan_bar.hide()
-        self.statusBar().showMessage(_scan_report(summary, stopped), 15000)
+        head = "Scan paused" if self._paused else "Scan stopped" if stopped else "Scan finished"
+        self.scan_status.setText(_scan_report(head, *self._carried))
+        if not (stopped and self._paused):
+            self._carried = (0, 0, 0)
         if self.controller is not None:
             self.controller.reload()  # the scan grouped its new faces before returning
         self._update_actions()
@@ -199,7 +223,7 @@ class MainWindow(QMainWindow):
             "Review suggestions", "R", lambda: self._view("open_suggestions")
         )
         self.retrain_action = action("Retrain", None, lambda: self._view("open_retrain"))
-        self.rescan_action = action("Rescan", "F5", self.start_scan)
+        self.rescan_action = action("Rescan", "F5", lambda: self.start_scan())
         self.add_folder_action = action("Add folder…", "Ctrl+O", self.choose_folder)
         self.undo_action = action("Undo", QKeySequence.StandardKey.Undo, self.undo)
         self.rename_action = action("Rename", "F2", self.rename_current)
@@ -253,7 +277,7 @@ class MainWindow(QMainWindow):
         self.scanner.failed.connect(self._on_scan_failed)
         self.scanner.grouped.connect(self._on_grouped)
         self.scan_bar.pause_clicked.connect(self.pause_scan)
-        self.scan_bar.resume_clicked.connect(self.start_scan)
+        self.scan_bar.resume_clicked.connect(self.resume_scan)
         self.scan_bar.stop_clicked.connect(self.stop_scan)
 
     def _update_actions(self) -> None:
@@ -348,14 +372,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-def _scan_report(summary: object, stopped: bool) -> str:
-    head = "Scan paused" if stopped else "Scan finished"
-    parts = [
-        count_of(summary.new + summary.changed, "new photo"),
-        count_of(summary.faces_found, "face") + " found",
-    ]
-    if summary.errors:
-        parts.append(count_of(summary.errors, "file") + " could not be read")
+def _scan_report(head: str, photos: int, faces: int, errors: int) -> str:
+    parts = [count_of(photos, "new photo"), count_of(faces, "face") + " found"]
+    if errors:
+        parts.append(count_of(errors, "file") + " could not be read")
     return f"{head}: " + ", ".join(parts) + "."
 
 
