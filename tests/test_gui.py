@@ -465,6 +465,53 @@ def test_select_several_photos_then_delete_removes_their_faces(qtbot, scanned):
     assert page.face_model.rowCount() == person.face_count - 2
 
 
+def test_usable_at_1280x720_on_every_page(qtbot, scanned):
+    person = people_rows(scanned)[0]
+    scanned.resize(1280, 690)  # 720 less a title bar
+    scanned.scan_bar.show_started()
+    view = scanned.library_view
+    pages = [
+        view.open_people,
+        lambda: view.open_person(person.id),
+        view.open_unsorted,
+        view.open_suggestions,
+        view.open_retrain,
+    ]
+    for open_page in pages:
+        open_page()
+        settle(qtbot, scanned)
+        qtbot.wait(50)
+        assert scanned.height() <= 690, view.currentWidget()  # nothing forced the window taller
+        bottom = scanned.scan_bar.mapTo(scanned, scanned.scan_bar.rect().bottomLeft()).y()
+        assert bottom <= scanned.statusBar().y() <= scanned.height() - scanned.statusBar().height()
+
+
+def test_window_fits_the_screen_and_remembers_its_geometry(qtbot, tmp_path, settings):
+    first = MainWindow(settings, fake_pipeline())
+    qtbot.addWidget(first)
+    free = first.screen().availableGeometry()
+    assert first.width() <= free.width() and first.height() <= free.height()
+    assert first.open_library(tmp_path / "library.db")
+    first.show()
+    qtbot.waitExposed(first)
+    first.resize(first.minimumSizeHint().width(), 450)  # the offscreen screen is 800x600
+    first.library_view.viewer_page.splitter.setSizes([300, 400])
+    left = first.library_view.viewer_page.splitter.sizes()
+    assert first.quit_action.shortcut().toString() == "Ctrl+Q"
+    assert first.quit_action in first.menuBar().actions()[0].menu().actions()
+    first.quit_action.trigger()
+    assert not first.isVisible()
+    again = MainWindow(settings, fake_pipeline())
+    qtbot.addWidget(again)
+    assert again.open_library(tmp_path / "library.db")
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.height() == 450 and again.width() == first.width()
+    # the viewer's split as the user left it, not the default 3:1
+    assert again.library_view.viewer_page.splitter.sizes() == left
+    again.close()
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page

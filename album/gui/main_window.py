@@ -32,6 +32,10 @@ from album.gui.welcome import WelcomePage
 from album.library.library import Library
 
 SETTINGS_LIBRARY = "library/path"
+SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_VIEWER_SPLIT = "window/viewer_splitter"
+DEFAULT_SIZE = (1200, 800)
+SCREEN_SHARE = 0.9  # a first window takes at most this much of the screen's free area
 SHORTCUTS = """People: Enter opens a person · F2 renames · Ctrl+M merges the selected people ·
 Ctrl+H hides · drag a person onto another to merge them.
 A person's faces: Delete = not this person · M = move to… · X = not a face.
@@ -48,7 +52,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Face Album")
         self.setWindowIcon(app_icon())
-        self.resize(1200, 800)
         self.settings = settings
         self.ops = Ops(self)
         self.ops.failed.connect(self.show_error)
@@ -75,6 +78,18 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.scan_status)
         self._make_actions()
         self._connect()
+        self._restore_geometry()
+
+    def _restore_geometry(self) -> None:
+        """Last session's size and place, else a size that fits this screen's free area."""
+        saved = self.settings.value(SETTINGS_GEOMETRY)
+        if saved is not None and self.restoreGeometry(saved):
+            return
+        free = self.screen().availableGeometry()
+        width = min(DEFAULT_SIZE[0], int(free.width() * SCREEN_SHARE))
+        height = min(DEFAULT_SIZE[1], int(free.height() * SCREEN_SHARE))
+        self.resize(width, height)
+        self.move(free.center() - self.rect().center())
 
     # -- libraries --------------------------------------------------------------------------
     def open_library(self, path: str | Path | None) -> bool:
@@ -91,6 +106,9 @@ class MainWindow(QMainWindow):
         self.controller = AlbumController(lib, self.ops, self)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library_view = LibraryView(self.controller)
+        split = self.settings.value(SETTINGS_VIEWER_SPLIT)
+        if split is not None:
+            self.library_view.viewer_page.splitter.restoreState(split)
         grid = self.library_view.people_page.view
         grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         grid.addActions([self.rename_action, self.merge_action, self.hide_action])
@@ -108,6 +126,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _close_library(self) -> None:
+        if self.library_view is not None:
+            state = self.library_view.viewer_page.splitter.saveState()
+            self.settings.setValue(SETTINGS_VIEWER_SPLIT, state)
         self.scanner.stop()
         self.scanner.wait()
         self.ops.wait()
@@ -232,6 +253,8 @@ class MainWindow(QMainWindow):
         self.settings_action = action(
             "Settings…", QKeySequence.StandardKey.Preferences, self.open_settings
         )
+        self.quit_action = action("Quit", "Ctrl+Q", self.close)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self._make_menus()
 
     def _make_menus(self) -> None:
@@ -255,6 +278,8 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&Library")
         for act in (self.add_folder_action, self.rescan_action, self.settings_action):
             file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
         for act in (self.undo_action, self.rename_action, self.merge_action, self.hide_action):
             edit_menu.addAction(act)
@@ -368,6 +393,7 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self._close_library()
         super().closeEvent(event)
 

@@ -123,12 +123,12 @@ class ViewerPage(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.canvas, 1)
         column.addWidget(self.caption)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.search)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        QVBoxLayout(self).addWidget(splitter)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.search)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(self.splitter)
         self.detail: PhotoDetail | None = None
         self._searching: int | None = None
         self.canvas.face_clicked.connect(self.search_face)
