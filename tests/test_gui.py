@@ -83,6 +83,21 @@ def test_first_launch_scans_with_progress_and_is_remembered(qtbot, tmp_path, win
     again.close()
 
 
+def test_welcome_removes_a_folder_added_by_mistake(qtbot, tmp_path, window):
+    welcome = window.welcome
+    photos, wrong = make_folder(tmp_path / "photos"), tmp_path / "Downloads"
+    wrong.mkdir()
+    welcome.add_folder(photos)
+    welcome.add_folder(wrong)
+    welcome.folders.setCurrentRow(1)
+    welcome.folders.setFocus()
+    qtbot.keyClick(welcome.folders, Qt.Key.Key_Delete)
+    assert welcome.chosen() == [photos]
+    welcome.folders.setCurrentRow(0)
+    qtbot.mouseClick(welcome.remove_button, Qt.MouseButton.LeftButton)
+    assert welcome.chosen() == [] and not welcome.start_button.isEnabled()
+
+
 def test_pause_then_resume_finishes_the_scan(qtbot, tmp_path, window):
     window.lib.add_root(make_folder(tmp_path / "photos"))
     with qtbot.waitSignal(window.scanner.finished, timeout=20000) as paused:
