@@ -527,6 +527,128 @@ def test_window_fits_the_screen_and_remembers_its_geometry(qtbot, tmp_path, sett
     again.close()
 
 
+def test_viewer_walks_the_persons_photos_with_arrows_and_escape_goes_back(qtbot, scanned):
+    person = people_rows(scanned)[0]
+    view = scanned.library_view
+    view.open_person(person.id)
+    settle(qtbot, scanned)
+    rows = view.person_page.photo_model.rows()
+    grid = view.person_page.photo_grid
+    centre = grid.visualRect(view.person_page.photo_model.index(1, 0)).center()
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseDClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    settle(qtbot, scanned)
+    viewer = view.viewer_page
+    assert view.currentWidget() is viewer and viewer.detail.photo_id == rows[1].photo_id
+    assert viewer.canvas.highlight == rows[1].face_id  # the face we came from stands out
+    assert viewer.caption.text().startswith(f"2 of {len(rows)}")
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Right)
+    settle(qtbot, scanned)
+    assert viewer.detail.photo_id == rows[2].photo_id
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Left)
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Left)
+    settle(qtbot, scanned)
+    assert viewer.detail.photo_id == rows[0].photo_id
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Escape)
+    assert view.currentWidget() is view.person_page
+
+
+def test_viewer_zooms_with_the_wheel_and_keys(qtbot, scanned):
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = scanned.library_view
+    with scanned.lib.session() as s:
+        face = s.scalar(select(Face).join(Face.photo).where(Face.photo.has(relpath="photo_02.png")))
+    view.open_photo(face.photo_id)
+    settle(qtbot, scanned)
+    canvas = view.viewer_page.canvas
+    box = next(f for f in view.viewer_page.detail.faces if f.face_id == face.id)
+    fitted = canvas.face_rect(box)
+    qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    qtbot.keyClick(canvas, Qt.Key.Key_Plus)
+    assert canvas.zoom == pytest.approx(1.25**2)
+    zoomed = canvas.face_rect(box)
+    assert zoomed.width() == pytest.approx(fitted.width() * 1.25**2)
+    at = zoomed.center()
+    wheel = QWheelEvent(
+        at,
+        canvas.mapToGlobal(at),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(canvas, wheel)  # one notch up, about the face: it stays put
+    assert canvas.zoom == pytest.approx(1.25**3)
+    assert (canvas.face_rect(box).center() - at).manhattanLength() < 0.5
+    qtbot.keyClick(canvas, Qt.Key.Key_0)
+    assert canvas.zoom == 1.0 and canvas.face_rect(box) == fitted
+
+
+def test_search_results_carry_names_and_leave_with_another_photo(qtbot, scanned):
+    with scanned.lib.session() as s:
+        face = s.scalar(select(Face).join(Face.photo).where(Face.photo.has(relpath="photo_02.png")))
+        other_photo = s.scalar(select(Face.photo_id).where(Face.person_id != face.person_id))
+    scanned.controller.rename(face.person_id, "Anna")
+    settle(qtbot, scanned)
+    view = scanned.library_view
+    view.open_photo(face.photo_id)
+    settle(qtbot, scanned)
+    viewer = view.viewer_page
+    viewer.search_face(face.id)
+    settle(qtbot, scanned)
+    viewer.search.slider.setValue(99)
+    model = viewer.search.model
+    captions = {
+        model.index(r, 0).data(Qt.ItemDataRole.DisplayRole) for r in range(model.rowCount())
+    }
+    assert captions == {"Anna"}
+    first_result = model.rows()[0]
+    viewer.search.grid.photo_activated.emit(first_result.photo_id)  # open a result: search stays
+    settle(qtbot, scanned)
+    assert viewer.detail.photo_id == first_result.photo_id and viewer.search.match_count() > 0
+    assert viewer.canvas.highlight == first_result.face_id
+    view.open_photo(other_photo)  # another photo, not from the results: the old search goes
+    settle(qtbot, scanned)
+    assert viewer.search.match_count() == 0 and viewer.search.grid.isHidden()
+
+
+def test_fix_a_face_from_the_photo(qtbot, scanned, monkeypatch):
+    from album.gui.person_picker import Choice
+
+    with scanned.lib.session() as s:
+        red, green = s.scalars(
+            select(Face).join(Face.photo).where(Face.photo.has(relpath="photo_00.png"))
+        ).all()
+        blue_person = s.scalar(
+            select(Face.person_id)
+            .join(Face.photo)
+            .where(Face.photo.has(relpath="photo_01.png"))
+            .order_by(Face.left.desc())
+        )
+    view = scanned.library_view
+    view.open_photo(red.photo_id)
+    settle(qtbot, scanned)
+    viewer = view.viewer_page
+    menu = viewer.make_face_menu(red.id)
+    texts = [a.text() for a in menu.actions()]
+    assert texts == ["Find in other photos", "Name this face…", "Not this person", "Not a face"]
+    next(a for a in menu.actions() if a.text() == "Not a face").trigger()
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert s.get(Face, red.id).decision == "not_face"
+    assert [f.face_id for f in viewer.detail.faces] == [green.id]  # redrawn without it
+    monkeypatch.setattr(view, "pick_person", lambda _prompt, _exclude: Choice(blue_person))
+    viewer._pick_person = view.pick_person
+    next(a for a in viewer.make_face_menu(green.id).actions() if "face" in a.text()).trigger()
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        assert s.get(Face, green.id).person_id == blue_person
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page
