@@ -649,6 +649,19 @@ def test_fix_a_face_from_the_photo(qtbot, scanned, monkeypatch):
         assert s.get(Face, green.id).person_id == blue_person
 
 
+def test_shortcuts_help_lists_each_key_on_its_own_line(qtbot, window):
+    from PySide6.QtWidgets import QMessageBox
+
+    window.show_shortcuts()
+    box = next(
+        w for w in window.findChildren(QMessageBox) if w.windowTitle() == "Keyboard shortcuts"
+    )
+    text = box.text()
+    assert "white-space:nowrap" in text and "Ctrl+Q" in text and "Split…" in text
+    assert text.count("<tr>") > 20
+    box.close()
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page

@@ -36,13 +36,61 @@ SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_VIEWER_SPLIT = "window/viewer_splitter"
 DEFAULT_SIZE = (1200, 800)
 SCREEN_SHARE = 0.9  # a first window takes at most this much of the screen's free area
-SHORTCUTS = """People: Enter opens a person · F2 renames · Ctrl+M merges the selected people ·
-Ctrl+H hides · drag a person onto another to merge them.
-A person's faces: Delete = not this person · M = move to… · X = not a face.
-Unsorted faces: M = add to a person · X = not a face.
-Suggestions (R): Y = yes · N = no · S = skip.
-Everywhere: Ctrl+Z undoes the last change · Alt+Left goes back · F5 rescans ·
-Ctrl+1 People · Ctrl+2 Unsorted faces."""
+SHORTCUTS = [
+    (
+        "People",
+        [
+            ("Enter", "open a person"),
+            ("F2", "rename"),
+            ("Ctrl+M", "merge the selected people"),
+            ("drag onto another", "merge two people"),
+            ("Ctrl+H", "hide"),
+        ],
+    ),
+    (
+        "A person",
+        [
+            ("Delete", "not this person (selected faces or photos)"),
+            ("M", "move to…"),
+            ("X", "not a face"),
+            ("Split…", "sort a mixed person into groups"),
+        ],
+    ),
+    ("Unsorted faces", [("M", "add to a person"), ("X", "not a face")]),
+    ("Suggestions (R)", [("Y / N / S", "yes / no / skip"), ("Delete or ✕", "not this face")]),
+    (
+        "Photo viewer",
+        [
+            ("← →", "previous / next photo"),
+            ("wheel, + − 0", "zoom"),
+            ("right-click a face", "name or fix it"),
+            ("Escape", "back"),
+        ],
+    ),
+    (
+        "Everywhere",
+        [
+            ("Ctrl+Z", "undo the last change"),
+            ("Alt+Left", "back"),
+            ("F5", "rescan"),
+            ("Ctrl+1 / Ctrl+2", "People / Unsorted faces"),
+            ("Ctrl+Q", "quit"),
+        ],
+    ),
+]
+
+
+def shortcuts_html() -> str:
+    """The shortcuts as a table, one per line: a phrase never wraps in the middle."""
+    rows = []
+    for section, keys in SHORTCUTS:
+        rows.append(f"<tr><td colspan=2><b>{section}</b></td></tr>")
+        rows += [
+            f"<tr><td style='white-space:nowrap; padding-right:16px'>{key}</td>"
+            f"<td style='white-space:nowrap'>{what}</td></tr>"
+            for key, what in keys
+        ]
+    return "<table cellspacing=2>" + "".join(rows) + "</table>"
 
 
 class MainWindow(QMainWindow):
@@ -381,7 +429,10 @@ class MainWindow(QMainWindow):
             self.open_library(dialog.chosen_library)
 
     def show_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", SHORTCUTS, parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "Keyboard shortcuts", shortcuts_html(), parent=self
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
