@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fake", action="store_true", help="scan with the test suite's fake pipeline"
     )
-    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH")
+    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH ('app': the size the app picks)")
     parser.add_argument("--screen", action="store_true", help="grab the screen, not the widget")
     args = parser.parse_args(argv)
     global SCREEN
@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
 
         pipeline = fake_pipeline()
     win = MainWindow(settings, pipeline)
-    win.resize(*(int(n) for n in args.size.split("x")))
+    if args.size != "app":
+        win.resize(*(int(n) for n in args.size.split("x")))
+        win.move(0, 0)
     win.show()
     win.open_library(args.library or work / "library.db")
     if args.library is None:
@@ -154,13 +156,21 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
         grab(win, out, "04-person")
         rows = view.person_page.photo_model.rows()
         if rows:
-            view.open_photo(rows[0].photo_id)
+            view._open_person_photo(rows[0].photo_id)  # as a double-click does
             settle(app, win, 1500)
             faces = view.viewer_page.detail.faces
             if faces:
                 view.viewer_page.search_face(faces[0].face_id)
             settle(app, win, 2500)
             grab(win, out, "05-viewer-search")
+            if faces:
+                canvas = view.viewer_page.canvas
+                at = canvas.face_rect(faces[0]).center().toPoint()
+                menu = view.viewer_page.make_face_menu(faces[0].face_id)
+                menu.popup(canvas.mapToGlobal(at))
+                settle(app, win, 300)
+                grab(win, out, "05b-viewer-face-menu")
+                menu.close()
     view.open_unsorted()
     settle(app, win, 1500)
     grab(win, out, "06-unsorted")
@@ -177,6 +187,9 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
     dialog.close()
     shoot_drag(app, win, out)
     shoot_split(app, win, out)
+    win.show_shortcuts()
+    settle(app, win, 300)
+    grab(win, out, "14-shortcuts")
 
 
 def shoot_drag(app: QApplication, win: MainWindow, out: Path) -> None:
