@@ -115,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fake", action="store_true", help="scan with the test suite's fake pipeline"
     )
-    parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH ('app': the size the app picks)")
+    parser.add_argument(
+        "--size",
+        default=f"{SIZE[0]}x{SIZE[1]}",
+        help="window size, WxH ('app': the size the app picks)",
+    )
     parser.add_argument("--screen", action="store_true", help="grab the screen, not the widget")
     args = parser.parse_args(argv)
     global SCREEN
