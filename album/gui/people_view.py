@@ -241,6 +241,7 @@ class PeopleView(QListView):
             return
         target = self._person_target(self.indexAt(event.position().toPoint()))
         sources = self._end_drag()
+        self.setState(QAbstractItemView.State.NoState)  # as the skipped release would have
         if target is not None:
             self.model().merge_requested.emit(sources, target.data(PersonIdRole))
 
