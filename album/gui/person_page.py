@@ -198,7 +198,15 @@ class PersonPage(QWidget):
         if self.person_id is None or self._summary is None:
             return
         name = self._summary.name or "This person"
-        dialog = SplitDialog(self._controller, self._chips, self._namer, self.person_id, name, self)
+        dialog = SplitDialog(
+            self._controller,
+            self._chips,
+            self._namer,
+            self.person_id,
+            name,
+            self._summary.cover_face_id,
+            self,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         dialog.start()

@@ -2,7 +2,8 @@
 
 The person's faces come sub-grouped by `People.split_proposal`. Each group is shown whole, with
 one button that splits it off (into a new person, or into the person its optional name already
-belongs to); each split is one edit, undone with Ctrl+Z. The largest group stays by default.
+belongs to); each split is one edit, undone with Ctrl+Z. The group holding the person's cover
+face comes first, as the one that keeps the name (else the largest).
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ class SplitDialog(QDialog):
         namer: Namer,
         person_id: int,
         person_name: str,
+        cover_face_id: int | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._controller, self._chips, self._namer = controller, chips, namer
         self.person_id, self.person_name = person_id, person_name
+        self._cover = cover_face_id
         self.setWindowTitle(f"Split {person_name}")
         self.heading = QLabel("Looking at the faces…")
         self.heading.setWordWrap(True)
@@ -110,8 +113,11 @@ class SplitDialog(QDialog):
             f"{self.person_name}'s faces look like {len(groups)} people. Split off the groups "
             f"that are someone else; the rest stays {self.person_name}."
         )
+        groups = sorted(groups, key=lambda g: self._cover not in g.face_ids)  # stable
         for position, group in enumerate(groups):
-            section = GroupSection(_describe(position, group), group, self._chips, self._namer)
+            kept = self.person_name if self._cover in group.face_ids else None
+            text = _describe(position, group, kept)
+            section = GroupSection(text, group, self._chips, self._namer)
             section.split_button.clicked.connect(lambda _c=False, s=section: self.split_off(s))
             self._column.addWidget(section)
             self.sections.append(section)
@@ -131,9 +137,11 @@ class SplitDialog(QDialog):
             section.mark_done(f"as {name}" if name else "as a new person")
 
 
-def _describe(position: int, group: SubGroup) -> str:
+def _describe(position: int, group: SubGroup, kept: str | None = None) -> str:
     count = len(group.face_ids)
     faces = f"{count} face{'s' if count != 1 else ''}"
+    if kept is not None:
+        return f"These {faces} look like {kept} (the cover is one of them)"
     if position == 0:
         return f"These {faces} look like one person"
     if count == 1:
