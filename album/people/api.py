@@ -235,6 +235,13 @@ class People:
             lambda s: decisions.reject(s, suggestion.face_ids, suggestion.person_id, "decline")
         )
 
+    def add_face(self, photo_id: int, box: tuple[float, float, float, float], pipeline=None) -> int:
+        """A face the scan missed, from a box drawn on the photo: embedded like a detected face
+        (album.scan.manual), unsorted until named; its id. "Not a face" removes it again."""
+        from album.scan.manual import add_face
+
+        return add_face(self.lib, photo_id, box, pipeline)
+
     def undo(self) -> ChangeSet | None:
         """Revert the latest edit not yet undone; None when there is nothing to undo."""
         with self.lib.transaction() as s:
