@@ -665,6 +665,41 @@ def test_shortcuts_help_lists_each_key_on_its_own_line(qtbot, window):
     box.close()
 
 
+def test_draw_a_box_around_a_missed_face_then_name_it(qtbot, tmp_path, scanned, monkeypatch):
+    from album.gui.person_picker import Choice
+    from album.gui.photo_canvas import FaceBox
+    from tests.test_scan_manual import photo_with_pale_face
+
+    photo_with_pale_face(tmp_path / "photos" / "pale.png", 180)  # the fake detector misses it
+    with qtbot.waitSignal(scanned.scanner.finished, timeout=20000):
+        scanned.start_scan()
+    settle(qtbot, scanned)
+    with scanned.lib.session() as s:
+        photo_id = s.scalar(
+            select(Face.photo_id).join(Face.photo).where(Face.photo.has(relpath="pale.png"))
+        )
+    view = scanned.library_view
+    view.open_photo(photo_id)
+    settle(qtbot, scanned)
+    viewer = view.viewer_page
+    assert len(viewer.detail.faces) == 1
+    monkeypatch.setattr(viewer, "_pick_person", lambda _prompt, _exclude: Choice(None, "Pale"))
+    qtbot.mouseClick(viewer.add_face_button, Qt.MouseButton.LeftButton)
+    area = viewer.canvas.face_rect(FaceBox(0, (178, 58, 272, 162), "")).toRect()
+    qtbot.mousePress(viewer.canvas, Qt.MouseButton.LeftButton, pos=area.topLeft())
+    qtbot.mouseMove(viewer.canvas, area.center())
+    qtbot.mouseMove(viewer.canvas, area.bottomRight())
+    qtbot.mouseRelease(viewer.canvas, Qt.MouseButton.LeftButton, pos=area.bottomRight())
+    settle(qtbot, scanned)
+    assert not viewer.add_face_button.isChecked()
+    with scanned.lib.session() as s:
+        face = s.get(Face, viewer.face_added)
+        assert face.photo_id == photo_id
+        assert abs(face.left - 178) < 3 and abs(face.bottom - 162) < 3
+        assert s.get(Person, face.person_id).name == "Pale"
+    assert len(viewer.detail.faces) == 2 and "Pale" in {f.label for f in viewer.detail.faces}
+
+
 def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     scanned.retrain_action.trigger()
     page = scanned.library_view.retrain_page

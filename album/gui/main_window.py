@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         self._close_library()
         self.lib = lib
         self.settings.setValue(SETTINGS_LIBRARY, str(lib.path))
-        self.controller = AlbumController(lib, self.ops, self)
+        self.controller = AlbumController(lib, self.ops, self, self.scanner.pipeline)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library_view = LibraryView(self.controller)
         split = self.settings.value(SETTINGS_VIEWER_SPLIT)

@@ -2,7 +2,8 @@
 
 Zoom: the wheel (or + / - / 0) zooms about the pointer from "fit" (1x) up to 8x; dragging pans
 a zoomed photo. The face the user came from (`highlight`) is drawn in a stronger colour.
-Right-click on a face asks for its menu (`face_menu_requested`).
+Right-click on a face asks for its menu (`face_menu_requested`). With `drawing` on, a drag
+draws a box around a face the scan missed (`box_drawn`, in image pixels).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class PhotoCanvas(QWidget):
 
     face_clicked = Signal(int)
     face_menu_requested = Signal(int, QPoint)  # face id, global position
+    box_drawn = Signal(tuple)  # (left, top, right, bottom) in image pixels
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +60,8 @@ class PhotoCanvas(QWidget):
         self.zoom = 1.0  # 1 = the whole photo fits
         self._center = QPointF(0.5, 0.5)  # image point at the widget's centre when zoomed
         self._pan_from: QPointF | None = None
+        self.drawing = False
+        self._rubber: tuple[QPointF, QPointF] | None = None  # widget points while drawing
         self.message = ""
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -134,6 +138,10 @@ class PhotoCanvas(QWidget):
             painter.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
             for face in self._faces:
                 self._paint_face(painter, face)
+        if self._rubber is not None:
+            painter.setPen(QPen(BOX_HIGHLIGHT, 2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(*self._rubber).normalized())
         if self.message:
             painter.setPen(QColor(220, 220, 220))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
@@ -164,7 +172,24 @@ class PhotoCanvas(QWidget):
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, face.label)
 
+    def set_drawing(self, on: bool) -> None:
+        self.drawing, self._rubber = on, None
+        if on:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.unsetCursor()
+        self.update()
+
+    def image_point(self, point: QPointF) -> QPointF:
+        """Widget point -> image pixels."""
+        scale, offset = self._placement()
+        return (point - offset) / scale
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._rubber is not None:
+            self._rubber = (self._rubber[0], event.position())
+            self.update()
+            return
         if self._pan_from is not None:
             scale = self._fit_scale() * self.zoom
             self._center -= (event.position() - self._pan_from) / scale
@@ -180,6 +205,9 @@ class PhotoCanvas(QWidget):
             self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self.drawing and event.button() == Qt.MouseButton.LeftButton:
+            self._rubber = (event.position(), event.position())
+            return
         face_id = self.face_at(event.position())
         if face_id is not None and event.button() == Qt.MouseButton.LeftButton:
             self.face_clicked.emit(face_id)
@@ -188,6 +216,17 @@ class PhotoCanvas(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._rubber is not None:
+            start, end = self.image_point(self._rubber[0]), self.image_point(event.position())
+            self.set_drawing(False)
+            box = (
+                min(start.x(), end.x()),
+                min(start.y(), end.y()),
+                max(start.x(), end.x()),
+                max(start.y(), end.y()),
+            )
+            self.box_drawn.emit(box)
+            return
         if self._pan_from is not None:
             self._pan_from = None
             self.unsetCursor()

@@ -113,6 +113,10 @@ class ScanController(QObject):
         self._pipeline = pipeline
         self._thread: _ScanThread | None = None
 
+    @property
+    def pipeline(self) -> object | None:
+        return self._pipeline
+
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 

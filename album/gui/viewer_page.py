@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QPushButton,
     QSlider,
     QSplitter,
     QVBoxLayout,
@@ -154,13 +155,19 @@ class ViewerPage(QWidget):
         self._sequence: list[int] = []
         self.canvas = PhotoCanvas()
         self.caption = QLabel()
+        self.add_face_button = QPushButton("Add a missed face")
+        self.add_face_button.setCheckable(True)
+        self.add_face_button.setToolTip("A face the scan did not find? Drag a box around it")
         self.search = SearchPanel(photos)
         self.search.setMinimumWidth(280)
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.canvas, 1)
-        column.addWidget(self.caption)
+        below = QHBoxLayout()
+        below.addWidget(self.caption, 1)
+        below.addWidget(self.add_face_button)
+        column.addLayout(below)
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.search)
@@ -172,14 +179,17 @@ class ViewerPage(QWidget):
         self._highlight: int | None = None
         self.canvas.face_clicked.connect(self.search_face)
         self.canvas.face_menu_requested.connect(self.face_menu)
+        self.canvas.box_drawn.connect(self.add_face)
+        self.add_face_button.toggled.connect(self._toggle_drawing)
         self.search.photo_opened.connect(self._open_result)
         full.ready.connect(self._on_full)
         self.face_menu_shown: QMenu | None = None
+        self.face_added: int | None = None  # the last face drawn by hand
         self._loading: int | None = None
         for key, slot, where in (
             (Qt.Key.Key_Left, lambda: self.step(-1), left),  # the search keeps its own arrows
             (Qt.Key.Key_Right, lambda: self.step(1), left),
-            (Qt.Key.Key_Escape, self.closed.emit, self),
+            (Qt.Key.Key_Escape, self._escape, self),
         ):
             shortcut = QShortcut(QKeySequence(key), where)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -198,6 +208,7 @@ class ViewerPage(QWidget):
         if photo_id not in self._sequence:
             self._sequence = [photo_id]
         self._highlight, self._loading = face_id, photo_id
+        self.add_face_button.setChecked(False)
         if not keep_search:
             self._searching = None
             self.search.clear()
@@ -238,12 +249,15 @@ class ViewerPage(QWidget):
             return  # the user moved on
         self.detail = detail
         self.canvas.set_photo(detail.size, detail.faces, self._highlight)
+        self._show_caption(detail)
+        self._on_full(PhotoKey(detail.path))
+
+    def _show_caption(self, detail: PhotoDetail) -> None:
         when = detail.taken_at.strftime("%d %B %Y, %H:%M") if detail.taken_at else "date unknown"
         place, total = self.position()
         where = f"{place} of {total}  ·  ← → for the others  ·  " if total > 1 else ""
         faces = f"{len(detail.faces)} face{'s' if len(detail.faces) != 1 else ''}"
         self.caption.setText(f"{where}{detail.path}   ·   {when}   ·   {faces}")
-        self._on_full(PhotoKey(detail.path))
 
     def _on_full(self, key: object) -> None:
         if self.detail is None or key != PhotoKey(self.detail.path):
@@ -279,6 +293,36 @@ class ViewerPage(QWidget):
         self.search.show_hits(title, hits, rows, names)
 
     # -- fixing a face from the photo -----------------------------------------------------------
+    def _escape(self) -> None:
+        """Escape stops drawing a box, else goes back."""
+        if self.add_face_button.isChecked():
+            self.add_face_button.setChecked(False)
+        else:
+            self.closed.emit()
+
+    def _toggle_drawing(self, on: bool) -> None:
+        self.canvas.set_drawing(on)
+        if on:
+            self.caption.setText("Drag a box around the face the scan missed (Escape: never mind).")
+        elif self.detail is not None:
+            self._show_caption(self.detail)
+
+    def add_face(self, box: tuple) -> None:
+        """Store the drawn face (embedded like a scanned one), then ask whose it is."""
+        self.add_face_button.setChecked(False)
+        if self.detail is None:
+            return
+        photo_id, controller = self.detail.photo_id, self._controller
+        controller.read(
+            lambda people: people.add_face(photo_id, box, controller.face_pipeline()),
+            self._face_added,
+        )
+
+    def _face_added(self, face_id: int) -> None:
+        self.face_added = face_id
+        self.reload()
+        self._name_face(face_id, "")
+
     def face_menu(self, face_id: int, where: QPoint) -> None:
         menu = self.make_face_menu(face_id)
         menu.popup(where)
