@@ -3,6 +3,8 @@
 Its landmarks, chip and embedding come from the same pipeline as a scan's (landmarks predicted
 inside the box, the model's aligner and embedder), so it is grouped, suggested, searched and
 retrained like any detected face. It starts unsorted; naming it is the caller's next step.
+On faces-dev with the default models, boxes drawn 4-8% looser than the detector's around five
+detected faces gave embeddings at cosine 0.86-0.998 to the detected ones (same-person: 0.51).
 """
 
 from __future__ import annotations
