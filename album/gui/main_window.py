@@ -34,7 +34,7 @@ from album.library.library import Library
 SETTINGS_LIBRARY = "library/path"
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_VIEWER_SPLIT = "window/viewer_splitter"
-DEFAULT_SIZE = (1200, 800)
+DEFAULT_SIZE = (1600, 1000)  # at most, on a first start
 SCREEN_SHARE = 0.9  # a first window takes at most this much of the screen's free area
 SHORTCUTS = [
     (

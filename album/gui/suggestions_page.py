@@ -11,7 +11,7 @@ import dataclasses
 
 from PySide6.QtCore import QModelIndex, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QMouseEvent, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from album.gui.controller import AlbumController
 from album.gui.faces_view import FaceGrid, FaceIdRole, FaceModel
@@ -104,6 +104,8 @@ class SuggestionsPage(QWidget):
         self.grid = SuggestedFaces()
         self.grid.setModel(self.faces)
         self.grid.setMinimumSize(3 * (FACE + 12), FACE + 16)
+        self.grid.setFrameShape(QFrame.Shape.NoFrame)
+        self.grid.setStyleSheet("background: transparent;")
         self.grid.cross_clicked.connect(lambda face_id: self.take_out([face_id]))
         self.take_out_hint = QLabel()
         self.take_out_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
