@@ -58,6 +58,13 @@ def row_index(win: MainWindow, person_id: int):
     return model.index(model.row_of(person_id))
 
 
+def allow_lookalike_suggestions(win: MainWindow) -> None:
+    """Suggest pink and orange for red (cosine ~0.84 under the fake embedder) while grouping
+    stays at the fake model's 0.95: suggestions never go below their own threshold."""
+    win.lib.set_setting("clustering", {"threshold": 0.95})
+    win.lib.set_setting("thresholds", {"suggestion": 0.8})
+
+
 def test_first_launch_scans_with_progress_and_is_remembered(qtbot, tmp_path, window, settings):
     assert window.pages.currentWidget() is window.welcome
     window.welcome.add_folder(make_folder(tmp_path / "photos"))
@@ -285,6 +292,7 @@ def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
         red = s.scalar(
             select(Face.person_id).join(Face.photo).where(Face.photo.has(relpath="photo_02.png"))
         )
+    allow_lookalike_suggestions(scanned)
     scanned.controller.rename(red, "Anna")
     settle(qtbot, scanned)
     page = scanned.library_view.people_page
@@ -312,6 +320,7 @@ def test_suggestion_faces_all_visible_one_taken_out_before_yes(qtbot, scanned):
         red = s.scalar(
             select(Face.person_id).join(Face.photo).where(Face.photo.has(relpath="photo_02.png"))
         )
+    allow_lookalike_suggestions(scanned)
     scanned.controller.rename(red, "Anna")
     settle(qtbot, scanned)
     cover = next(p for p in people_rows(scanned) if p.id == red).cover_face_id

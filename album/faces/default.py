@@ -58,14 +58,27 @@ def _pack_pipeline(
 
 
 def load_library_embedder(lib=None, *, device: str = "auto"):
-    """The embedder of `lib`'s active model (the built-in default when it has none)."""
-    from album.faces.embedder import load_default_embedder, load_embedder
+    """The embedder of `lib`'s active model (the built-in default when it has none).
+
+    A library still on an older built-in geometry (e.g. dlib_resnet_v1's centring) keeps
+    embedding under that model's own stored spec until it is upgraded
+    (`album.retrain.adopt.upgrade_default_model`), so its vectors never mix two geometries.
+    """
+    from album.faces.embedder import TorchEmbedder, load_default_embedder, load_embedder
+    from training.backbones import create_backbone
+    from training.spec import ModelSpec
 
     if lib is not None:
         active = lib.active_model()
         if active is not None and active["weights_path"]:
             spec_path = Path(active["weights_path"]).with_suffix(".json")
             return load_embedder(active["weights_path"], spec_path, device=device)
+        if active is not None:
+            spec = ModelSpec.from_dict(active["spec"])
+            default = load_default_embedder(device=device)
+            if spec.name != default.spec.name:
+                return TorchEmbedder(spec, create_backbone(spec.backbone, pretrained=True), device)
+            return default
     return load_default_embedder(device=device)
 
 

@@ -107,7 +107,11 @@ class Library:
         Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
+        from album.retrain.adopt import upgrade_default_model
         from album.scan.scanner import Scanner
+
+        if pipeline is None:  # an older built-in model moves to the shipped one first
+            upgrade_default_model(self, cancel=cancel)
 
         root_ids = [self.add_root(r) for r in roots] if roots else None
         selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
