@@ -38,6 +38,8 @@ from training.spec import Thresholds
 T = TypeVar("T")
 ANCHORS_PER_PERSON = 64  # faces of a person matched against the library for `person_photos`
 SETTING_KEY = "clustering"
+GROUPED_AT_KEY = "grouped_faces"  # faces in the library at its last full grouping
+REGROUP_GROWTH = 1.25  # `update` groups everything again once the library grew by a quarter
 
 
 class People:
@@ -262,16 +264,27 @@ class People:
             return None if edit is None else undo_edit(s, edit)
 
     # -- automatic placement ----------------------------------------------------------------
-    def recluster(self) -> ChangeSet:
-        """Full re-cluster (one undoable edit); user decisions are constraints, never changed."""
+    def recluster(self, logged: bool = True) -> ChangeSet:
+        """Full re-cluster (one undoable edit unless not `logged`); user decisions are
+        constraints, never changed."""
         settings, threshold, index = self.settings(), self.cluster_threshold(), self.index()
-        return self._write(
-            lambda s: assign.recluster(s, index, threshold, settings.min_size, settings.k)
+        change = self._write(
+            lambda s: assign.recluster(s, index, threshold, settings.min_size, settings.k, logged)
         )
+        self.lib.set_setting(GROUPED_AT_KEY, len(index))
+        return change
 
     def update(self) -> ChangeSet:
-        """After a scan: unsorted faces join existing people (`assign_new`), the rest group into
-        new unnamed people; nothing already placed moves. Cheaper than `recluster`, not an edit."""
+        """After (or during) a scan. While the library has grown by at most a quarter since its
+        last full grouping, unsorted faces join existing people (`assign_new`) and the rest
+        group into new unnamed people, nothing already placed moving. Past that, every face
+        not confirmed is grouped again (`recluster`, not an undoable edit): groups formed when
+        the library was small were formed at its lower threshold and in another order, and
+        measured on faces-lfw arriving in 10 parts, the purely incremental path fell to
+        precision 0.936 (F 0.927) where one grouping of all faces gives 0.971 (F 0.943)."""
+        grouped_at = self.lib.settings().get(GROUPED_AT_KEY) or 0
+        if len(self.index()) > REGROUP_GROWTH * grouped_at:
+            return self.recluster(logged=False)
         joined = self.assign_new()
         settings, threshold, index = self.settings(), self.cluster_threshold(), self.index()
         grouped = self._write(

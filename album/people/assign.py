@@ -60,10 +60,16 @@ def rejections_by_face(session: Session) -> dict[int, set[int]]:
 
 
 def recluster(
-    session: Session, index: VectorIndex, threshold: float, min_size: int, k: int
+    session: Session,
+    index: VectorIndex,
+    threshold: float,
+    min_size: int,
+    k: int,
+    logged: bool = True,
 ) -> ChangeSet:
-    """Re-cluster every clusterable face; one undoable edit. Unnamed clusters keep their ids
-    where they keep most of their faces; unnamed people left empty are deleted."""
+    """Re-cluster every clusterable face; one undoable edit (`logged`; automatic regrouping
+    during a scan is not). Unnamed clusters keep their ids where they keep most of their
+    faces; unnamed people left empty are deleted."""
     table = FaceTable.load(session, index)
     by_face = rejections_by_face(session)
     rejected = {r: by_face[f] for r, f in enumerate(table.ids.tolist()) if f in by_face}
@@ -71,7 +77,7 @@ def recluster(
     result = cluster(
         index.vectors[table.rows], table.photos, threshold, min_size, k, anchors, rejected
     )
-    rec = Recorder(session, "recluster")
+    rec = Recorder(session, "recluster", logged)
     stale = set(session.scalars(select(Person.id).where(Person.name.is_(None))))
     rec.capture(person_ids=stale)
     person_of_label = _label_people(session, table, result.labels, result.anchor_of, rec)

@@ -22,9 +22,10 @@ from album.people.types import ChangeSet
 class Recorder:
     """Collects the before-state of one edit; `finish` writes the `Edit` row."""
 
-    def __init__(self, session: Session, action: str) -> None:
+    def __init__(self, session: Session, action: str, logged: bool = True) -> None:
         self.session = session
         self.action = action
+        self.logged = logged  # False: automatic work (scan-time regrouping), not in the undo log
         self.faces: dict[int, list] = {}
         self.people: dict[int, dict | None] = {}
         self.rejections: set[tuple[int, int]] = set()
@@ -79,11 +80,14 @@ class Recorder:
             "rejections": sorted(self.rejections),
             "detail": detail or {},
         }
-        edit = Edit(created_at=now(), action=self.action, payload=payload, undone=False)
-        self.session.add(edit)
-        self.session.flush()
+        edit_id = None
+        if self.logged:
+            edit = Edit(created_at=now(), action=self.action, payload=payload, undone=False)
+            self.session.add(edit)
+            self.session.flush()
+            edit_id = edit.id
         return ChangeSet(
-            edit_id=edit.id,
+            edit_id=edit_id,
             person_ids=frozenset(self.people if touched is None else touched) - self.removed,
             removed_person_ids=frozenset(self.removed),
             face_ids=frozenset(self.faces),
