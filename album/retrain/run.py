@@ -33,6 +33,7 @@ from album.library.library import Library, now
 from album.library.models import model_spec
 from album.library.schema import Model
 from album.retrain import adopt as adoption
+from album.retrain.calibrate import carried_thresholds, library_chips
 from album.retrain.dataset import (
     MIN_FACES,
     LabeledFaces,
@@ -190,10 +191,18 @@ class Retrainer:
         return scores, thresholds
 
     def _score_candidate(self, report, backbone, spec, faces, split, workdir) -> None:
-        """Score the trained backbone, judge it, and save it with recalibrated thresholds."""
+        """Score the trained backbone, judge it, and save it with thresholds carried over from
+        the active model's calibration (`album.retrain.calibrate`); only a parent without a
+        calibration curve leaves the album's own held-out thresholds."""
         embedder = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
         report.after, thresholds = self._score(embedder, faces, split)
         report.improved, report.reason = judge(report.before, report.after)
+        carried = self._carried_thresholds(report.parent_model_id, embedder)
+        if carried is not None:
+            thresholds = carried
+        if thresholds.same_person <= 0 or thresholds.suggestion <= 0:
+            report.improved = False
+            report.reason = f"its thresholds make no sense ({thresholds.same_person:.3f})"
         with self.lib.session() as s:
             parent_name = s.get(Model, report.parent_model_id).name
         spec = spec.replace(
@@ -206,6 +215,15 @@ class Retrainer:
         weights, spec_path = save_model(backbone, spec, workdir)
         report.candidate_name = spec.name
         report.weights_path, report.spec_path = str(weights), str(spec_path)
+
+    def _carried_thresholds(self, parent_id: int, candidate: TorchEmbedder) -> Thresholds | None:
+        parent = adoption.model_embedder(self.lib, parent_id, self.device)
+        chips = library_chips(self.lib, candidate.spec.alignment, seed=self.seed)
+        if len(chips) < 2:
+            return None
+        return carried_thresholds(
+            parent.spec.thresholds, parent.embed(chips), candidate.embed(chips)
+        )
 
     def _plan(self, train_faces: int) -> TrainPlan:
         """~8 epochs of the training faces (head phase: a fifth), capped by what fits the
