@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from album.cli.common import add_json_flag, print_json, print_table
-from album.imaging import ImageError, decode
+from album.cli.common import add_json_flag, positive_int, print_json, print_table, shown
+from album.imaging import ImageError, decode, read_file
 
 NAME = "detect"
 HELP = "find faces in images: boxes, 5 landmarks, scores (and embeddings with --embed)"
@@ -16,7 +16,9 @@ HELP = "find faces in images: boxes, 5 landmarks, scores (and embeddings with --
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", type=Path)
     parser.add_argument("--embed", action="store_true", help="also output L2-normalized embeddings")
-    parser.add_argument("--min-face-size", type=int, help="smallest face to find, in pixels")
+    parser.add_argument(
+        "--min-face-size", type=positive_int, help="smallest face to find, in pixels"
+    )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     add_json_flag(parser)
 
@@ -47,9 +49,9 @@ def run(args: argparse.Namespace) -> int:
     results, failed = [], 0
     for path in args.images:
         try:
-            decoded = decode(path.read_bytes(), path.name, PROCESS_MAX_SIDE)
+            decoded = decode(read_file(path), path.name, PROCESS_MAX_SIDE)
         except (OSError, ImageError) as error:
-            print(f"skipped {path}: {error}", file=sys.stderr)
+            print(f"skipped {shown(path)}: {shown(error)}", file=sys.stderr)
             failed += 1
             continue
         records = scale_records(pipeline.process(decoded.rgb), decoded.scale)
