@@ -157,14 +157,14 @@ def test_bad_files_are_skipped_with_one_message_each(library, photos, monkeypatc
 
 
 def test_unreadable_file_is_skipped(library, photos, monkeypatch):
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self):  # root reads anything, so permission loss is simulated
-        if self.name == "a.jpg":
+    def os_open(path, flags, *args):  # root reads anything, so permission loss is simulated
+        if Path(path).name == "a.jpg":
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", os_open)
     errors = []
     summary = scan(library, photos, on_error=lambda p, m: errors.append(m))
     assert errors == ["cannot read file (Permission denied)"] and summary.new == 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,20 @@ from album.library.db import LibraryError, create_library_engine, session_factor
 from album.library.schema import Face, Model, Person, Photo, Root, Setting
 
 ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
+log = logging.getLogger(__name__)
+
+
+def _whole(low: int, high: int):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+# Settings checked when written and when read: a bad stored value (an old version, a hand edit)
+# is ignored with a warning, so that it can never break every later scan.
+SETTING_CHECKS = {
+    "min_face_size": (_whole(1, 100_000), "a whole number of pixels from 1 to 100000"),
+    "device": (lambda v: v in ("auto", "cpu", "cuda"), "auto, cpu or cuda"),
+    "detector_precision": (lambda v: v in ("auto", "int8", "fp32"), "auto, int8 or fp32"),
+}
 
 
 def now() -> datetime:
@@ -142,11 +157,23 @@ class Library:
 
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> dict:
-        """Per-library settings (min_face_size, device, thresholds overrides, ...)."""
+        """Per-library settings (min_face_size, device, thresholds overrides, ...); a stored
+        value that fails its check is left out (the default applies) with a warning."""
         with self.session() as s:
-            return {row.key: row.value["v"] for row in s.scalars(select(Setting))}
+            rows = s.scalars(select(Setting))
+            stored = {r.key: r.value.get("v") if isinstance(r.value, dict) else None for r in rows}
+        for key, value in list(stored.items()):
+            check = SETTING_CHECKS.get(key)
+            if value is not None and check and not check[0](value):
+                log.warning("ignoring the stored %s=%r (must be %s)", key, value, check[1])
+                del stored[key]
+        return stored
 
     def set_setting(self, key: str, value) -> None:
+        """Store a setting (None: back to the default); a value failing its check is refused."""
+        check = SETTING_CHECKS.get(key)
+        if value is not None and check and not check[0](value):
+            raise LibraryError(f"{key} must be {check[1]}, not {value!r}")
         with self.transaction() as s:
             s.merge(Setting(key=key, value={"v": value}))
 
