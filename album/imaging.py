@@ -156,9 +156,10 @@ def decode(data: bytes, name: str = "", max_side: int | None = None) -> Decoded:
         raise ImageError(f"cannot decode ({type(error).__name__}: {error})") from error
 
 
-def read_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of a regular file of at most `max_bytes`, else ImageError (never blocks on a
-    FIFO or a device, never reads a huge file into memory)."""
+def read_file(path: str | Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `max_bytes` (default MAX_FILE_BYTES), else
+    ImageError (never blocks on a FIFO or a device, never reads a huge file into memory)."""
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:

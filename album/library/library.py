@@ -17,6 +17,7 @@ from album.library.db import LibraryError, create_library_engine, session_factor
 from album.library.schema import Face, Model, Person, Photo, Root, Setting
 
 ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
+GROUPING_PENDING = "grouping_pending"  # a setting: faces were stored and not yet grouped
 log = logging.getLogger(__name__)
 
 
@@ -118,20 +119,36 @@ class Library:
 
         Only new and changed files are processed; a cancelled or killed scan resumes on the next
         call. `progress(ScanProgress)` and `on_error(path, message)` are called from this thread.
-        With `group`, new faces then join existing people or form new ones (`group_faces`).
-        Returns a `ScanSummary`.
+        With `group`, new faces then join existing people or form new ones (`group_pending`),
+        including faces a killed earlier scan stored without grouping. One scan at a time per
+        library: LibraryError("another scan ... is running") otherwise. Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
+        from album.scan.lock import ScanLocked, scan_lock
         from album.scan.scanner import Scanner
 
         root_ids = [self.add_root(r) for r in roots] if roots else None
         selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
         factory = (lambda: pipeline) if pipeline is not None else (lambda: load_pipeline(self))
         scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
-        summary = scanner.run(selected)
-        if group and summary.face_ids:
-            self.group_faces()
+        try:
+            with scan_lock(self.data_dir):
+                summary = scanner.run(selected)
+                if group:
+                    self.group_pending()
+        except ScanLocked as error:
+            raise LibraryError(str(error)) from error
         return summary
+
+    def group_pending(self) -> bool:
+        """Group faces stored since the last grouping finished, if any (see `GROUPING_PENDING`:
+        set with each batch of faces, in the same transaction, and cleared only after grouping,
+        so a kill between the last batch and the grouping is repaired by the next scan)."""
+        if not self.settings().get(GROUPING_PENDING):
+            return False
+        self.group_faces()
+        self.set_setting(GROUPING_PENDING, None)
+        return True
 
     def group_faces(self) -> None:
         """Unsorted faces join the people they match; the rest group into new unnamed people.

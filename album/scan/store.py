@@ -15,7 +15,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from album.faces.types import FaceRecord
-from album.library.schema import Embedding, Face, FaceChip, Photo, PhotoStatus
+from album.library.library import GROUPING_PENDING
+from album.library.schema import Embedding, Face, FaceChip, Photo, PhotoStatus, Setting
 from album.scan.plan import WorkItem
 
 IOU_SAME_FACE = 0.5  # a re-detected face in an edited photo keeps its id and decisions above this
@@ -66,7 +67,8 @@ def decode_chip(data: bytes) -> np.ndarray:
 def store_batch(
     session: Session, outcomes: list[Outcome], model_id: int | None, alignment: str, run_id: int
 ) -> list[int]:
-    """Write the batch; returns the ids of faces that are new or re-detected."""
+    """Write the batch; returns the ids of faces that are new or re-detected. When there are
+    any, the library's grouping-pending flag is set in the same transaction."""
     face_ids: list[int] = []
     for outcome in outcomes:
         if isinstance(outcome, Failed):
@@ -83,6 +85,8 @@ def store_batch(
             )
             session.flush()
             face_ids += _store_faces(session, photo.id, outcome.faces, model_id, alignment)
+    if face_ids:
+        session.merge(Setting(key=GROUPING_PENDING, value={"v": True}))
     return face_ids
 
 
