@@ -40,6 +40,9 @@ COMMANDS = [
     "album.cli.cmd_retrain",
     "album.cli.cmd_models",
     "album.cli.cmd_use_model",
+    "album.cli.cmd_check",
+    "album.cli.cmd_backup",
+    "album.cli.cmd_restore",
 ]
 
 
@@ -86,10 +89,12 @@ def _describe(error: Exception) -> tuple[str, int]:
     """The user's one-line message for an error, and the exit status."""
     from sqlalchemy.exc import DBAPIError
 
+    from album.faces.embedder import WeightsRefused
     from album.imaging import ImageError
+    from album.library.backup import BackupError
     from album.people import PeopleError
 
-    if isinstance(error, LibraryError | PeopleError | ImageError):
+    if isinstance(error, LibraryError | PeopleError | ImageError | WeightsRefused | BackupError):
         return str(error), 2
     if isinstance(error, DBAPIError):
         return f"library database error: {error.orig}", 2

@@ -58,14 +58,24 @@ def _pack_pipeline(
 
 
 def load_library_embedder(lib=None, *, device: str = "auto"):
-    """The embedder of `lib`'s active model (the built-in default when it has none)."""
-    from album.faces.embedder import load_default_embedder, load_embedder
+    """The embedder of `lib`'s active model (the built-in default when it has none). A retrained
+    model's weights are checked against the sha256 the library recorded, and run under the
+    library's copy of its spec (a file beside the weights is never trusted)."""
+    from album.faces.embedder import WeightsRefused, load_default_embedder, load_trusted_embedder
+    from training.spec import ModelSpec
 
     if lib is not None:
         active = lib.active_model()
         if active is not None and active["weights_path"]:
-            spec_path = Path(active["weights_path"]).with_suffix(".json")
-            return load_embedder(active["weights_path"], spec_path, device=device)
+            spec = ModelSpec.from_dict(active["spec"])
+            weights = lib.weights_file(active["weights_path"])
+            try:
+                sha = active["weights_sha256"] or spec.weights_sha256 or ""
+                return load_trusted_embedder(weights, spec, sha, device=device)
+            except WeightsRefused as error:
+                back = lib.builtin_model_id()
+                hint = f"; go back with `face-album use-model {back}`" if back else ""
+                raise WeightsRefused(f"model {active['id']}: {error}{hint}") from error
     return load_default_embedder(device=device)
 
 

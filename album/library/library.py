@@ -55,10 +55,14 @@ class Library:
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path).expanduser().resolve() if path else default_library_path()
+        self.path = self.resolve_path(path) if path else default_library_path()
         self.engine = create_library_engine(self.path)
         self._sessions = session_factory(self.engine)
         self.data_dir = self.path.with_name(self.path.name + ".data")
+
+    @staticmethod
+    def resolve_path(path: str | Path) -> Path:
+        return Path(path).expanduser().resolve()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -171,6 +175,29 @@ class Library:
             if model is None:
                 return None
             return {c.key: getattr(model, c.key) for c in Model.__table__.columns}
+
+    def builtin_model_id(self) -> int | None:
+        """The first model with built-in weights (the safe one to go back to)."""
+        with self.session() as s:
+            return s.scalar(select(Model.id).where(Model.weights_path.is_(None)).order_by(Model.id))
+
+    def weights_file(self, stored: str) -> Path:
+        """A model's weights file from its stored path: relative paths are under `data_dir` (so a
+        library folder can move); an absolute path of an older version that is gone is looked
+        for in `data_dir/models` by name."""
+        path = Path(stored)
+        if not path.is_absolute():
+            return self.data_dir / path
+        moved = self.data_dir / "models" / path.name
+        return moved if not path.exists() and moved.exists() else path
+
+    def stored_weights_path(self, path: str | Path) -> str:
+        """The form a weights path is stored in: relative to `data_dir` when inside it."""
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.data_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path)
 
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> dict:
