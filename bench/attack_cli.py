@@ -167,7 +167,7 @@ def attack_files(h: Harness) -> None:
     unreadable.write_bytes(b"x")
     unreadable.chmod(0)
     targets = [d / "missing.jpg", fifo, d / "random.jpg", d / "empty.jpg", d / "adir.jpg"]
-    targets += [unreadable, Path("/dev/zero")]
+    targets += [unreadable]  # not /dev/zero: an unguarded reader would eat all memory
     for target in targets:
         for argv in (["detect", str(target)], ["search", "--image", str(target)]):
             h.check(
@@ -175,7 +175,7 @@ def attack_files(h: Harness) -> None:
             )
     for bad in (d / "missing.txt", fifo, d / "adir.jpg"):
         argv = ["verify", "--pairs", str(bad), "--images", str(d)]
-        h.check("bad files", f"verify --pairs {bad.name}", argv, ok=False, timeout=30)
+        h.check("bad files", f"verify --pairs {bad.name}", argv, ok=False, timeout=20)
 
 
 def _library_variants(h: Harness) -> dict[str, Path]:
@@ -276,11 +276,9 @@ def attack_hostile_scan(h: Harness) -> None:
     with open(d / "huge.jpg", "wb") as f:  # sparse: 3 GB that take no disk
         f.truncate(3 * 2**30)
     (d / "header_only.avif").write_bytes(b"\x00\x00\x00\x1cftypavif" + b"\x00" * 100)
-    try:
-        (Path(os.fsencode(d)) / b"caf\xe9.jpg").write_bytes(good)
-        (Path(os.fsencode(d)) / b"esc\x1b[31m\nline.jpg").write_bytes(good)
-    except OSError:
-        pass
+    for name in (b"caf\xe9.jpg", b"esc\x1b[31m\nline.jpg"):
+        with open(os.path.join(os.fsencode(d), name), "wb") as handle:
+            handle.write(good)
     before = _tree_state(d)
     lib = h.fresh_library()
     argv = ["scan", "--quiet", str(d)]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 KEEP = 5
 AUTO_PREFIX = "auto-"
+DAMAGED_PREFIX = "damaged-"  # raw copies of a damaged database, kept aside by a restore
 
 
 class BackupError(Exception):
@@ -30,7 +32,8 @@ def list_backups(library_path: Path) -> list[Path]:
     folder = backups_dir(library_path)
     if not folder.is_dir():
         return []
-    return sorted(folder.glob("*.db"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    found = [p for p in folder.glob("*.db") if not p.name.startswith(DAMAGED_PREFIX)]
+    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -79,6 +82,17 @@ def check_database(path: Path, full: bool = True) -> list[str]:
     return [] if rows == ["ok"] else [r for r in rows if r != "ok"]
 
 
+def _raw_copy(library_path: Path) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    target = backups_dir(library_path) / f"{DAMAGED_PREFIX}{stamp}.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(library_path, target)
+    wal = Path(f"{library_path}-wal")
+    if wal.exists():
+        shutil.copy2(wal, Path(f"{target}-wal"))
+    return target
+
+
 def restore_backup(library_path: Path, backup: Path) -> Path | None:
     """Replace the library with `backup` (checked first); the current database is copied aside
     first (when it is readable) and that copy's path returned."""
@@ -88,6 +102,8 @@ def restore_backup(library_path: Path, backup: Path) -> Path | None:
     aside = None
     if library_path.exists() and not check_database(library_path, full=False):
         aside = make_backup(library_path, "before-restore", automatic=False)
+    elif library_path.exists():  # damaged: keep its raw bytes (and WAL) for a later rescue
+        aside = _raw_copy(library_path)
     partial = library_path.with_name(library_path.name + ".restore")
     copy_database(backup, partial)
     for suffix in ("-wal", "-shm"):
