@@ -204,12 +204,13 @@ def _library_variants(h: Harness) -> dict[str, Path]:
     shutil.copy(h.base_library, out["unknown migration"])
     with sqlite3.connect(out["unknown migration"]) as db:
         db.execute("INSERT INTO schema_migrations VALUES ('9999_from_the_future', '2030-01-01')")
-    ro = d / "ro"
-    ro.mkdir()
-    out["read-only"] = ro / "library.db"
-    shutil.copy(h.base_library, out["read-only"])
-    out["read-only"].chmod(0o444)
-    ro.chmod(0o555)
+    if os.geteuid() != 0:  # root writes through any permission: nothing to test there
+        ro = d / "ro"
+        ro.mkdir()
+        out["read-only"] = ro / "library.db"
+        shutil.copy(h.base_library, out["read-only"])
+        out["read-only"].chmod(0o444)
+        ro.chmod(0o555)
     out["missing parent (file)"] = d / "random.db" / "library.db"
     return out
 
@@ -325,19 +326,45 @@ def _finish(h, kind, label, procs, all_ok=False) -> None:
     h.record(kind, label, failed, tracebacks, why)
 
 
+def _bin_packs(d: Path) -> dict[str, Path]:
+    """Hostile insightface .bin packs: random, damaged, wrong shapes, a pickle naming a global."""
+    import pickle
+
+    good = pickle.dumps(([b"\xff\xd8jpeg", b"\xff\xd8jpeg"], [True]), protocol=2)
+    packs = {
+        "random bytes": random.Random(5).randbytes(4096),
+        "empty": b"",
+        "truncated": good[: len(good) // 2],
+        "an int": pickle.dumps(7),
+        "a dict": pickle.dumps({"a": 1}),
+        "ints not lists": pickle.dumps((1, 2)),
+        "count mismatch": pickle.dumps(([b"a"], [True, False])),
+        "huge length": b"\x80\x02B\xff\xff\xff\x7f",
+        "global os.system": b"cos\nsystem\n(S'touch /tmp/pwned'\ntR.",
+        "images not bytes": pickle.dumps(([1, 2], [True])),
+    }
+    out = {}
+    for name, data in packs.items():
+        out[name] = d / (name.replace(" ", "_").replace(".", "_") + ".bin")
+        out[name].write_bytes(data)
+    out["a folder"] = d / "folder.bin"
+    out["a folder"].mkdir()
+    return out
+
+
 def attack_training(h: Harness) -> None:
     d = h.work / "training"
     d.mkdir()
-    (d / "random.bin").write_bytes(random.Random(5).randbytes(4096))
     (d / "random.safetensors").write_bytes(random.Random(6).randbytes(4096))
     cases = [
         ["export", str(d / "missing.ckpt.safetensors"), "--out", str(d / "o")],
         ["export", str(d / "random.safetensors"), "--out", str(d / "o")],
-        ["evaluate", "--help"],
         ["train", "--data", str(d / "missing")],
-        ["train", "--data", str(d / "random.bin")],
-        ["evaluate", "--bin", str(d / "random.bin")],
+        ["train", "--data", str(d / "random.safetensors")],
+        ["evaluate", "--model", str(d / "random.safetensors"), "--bin", str(d / "x.bin")],
     ]
+    for pack in _bin_packs(d).values():
+        cases.append(["evaluate", "--backbone", "dlib_resnet", "--bin", str(pack)])
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     for argv in cases:
         try:
@@ -352,9 +379,10 @@ def attack_training(h: Harness) -> None:
         except subprocess.TimeoutExpired:
             code, err = None, b"TIMEOUT"
         tb = b"Traceback (most recent call last)" in err
-        bad = tb or code is None or (argv[-1] != "--help" and code == 0)
+        bad = tb or code is None or code == 0 or Path("/tmp/pwned").exists()
         last = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        h.record("training cli", " ".join(a[-24:] for a in argv), bad, tb, last[0][:120])
+        kind = "training .bin" if argv[-1].endswith(".bin") else "training cli"
+        h.record(kind, " ".join(a[-24:] for a in argv), bad, tb, last[0][:120])
 
 
 ATTACKS = {
