@@ -144,6 +144,6 @@ def _check_target(path: Path) -> int:
         raise LibraryError(f"not replacing {path}: it is a symbolic link (export to its target)")
     if not stat.S_ISREG(info.st_mode):
         raise LibraryError(f"cannot export to {path}: not a regular file")
-    if not os.access(path, os.W_OK):
+    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):  # no write bit: even for root
         raise LibraryError(f"not replacing {path}: the file is read-only")
     return stat.S_IMODE(info.st_mode)

@@ -59,7 +59,7 @@ class Harness:
     results: list[Result] = field(default_factory=list)
     verbose: bool = False
 
-    def run(self, argv, library=None, timeout=60.0, shell_tail="", stdin=None):
+    def run(self, argv, library=None, timeout=60.0, shell_tail="", stdin=None, max_file=None):
         lib = str(library or self.fresh_library())
         cmd = [self.python, "-m", "album", "--library", lib, *argv]
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
@@ -68,7 +68,13 @@ class Harness:
             cmd = ["bash", "-o", "pipefail", "-c", line]
         try:
             done = subprocess.run(
-                cmd, cwd=REPO, capture_output=True, timeout=timeout, env=env, stdin=stdin
+                cmd,
+                cwd=REPO,
+                capture_output=True,
+                timeout=timeout,
+                env=env,
+                stdin=stdin,
+                preexec_fn=None if max_file is None else lambda: _limit_file_size(max_file),
             )
         except subprocess.TimeoutExpired:
             return None, b"", b"TIMEOUT"
@@ -103,6 +109,15 @@ class Harness:
         self.results.append(Result(kind, label, failed, traceback, why))
         if self.verbose or failed:
             print(f"  {'FAIL' if failed else 'ok  '} {kind}: {label} {why}", file=sys.stderr)
+
+
+def _limit_file_size(limit: int) -> None:
+    """A full disk, simulated safely: writes past `limit` bytes fail with EFBIG."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
 def _quote(text: str) -> str:
@@ -245,15 +260,20 @@ def attack_output(h: Harness) -> None:
     readonly.chmod(0o444)
     link = d / "link.json"
     link.symlink_to(d / "elsewhere.json")
+    fifo = d / "fifo.json"
+    os.mkfifo(fifo)
     cases = {
         "missing folder": d / "nope" / "out.json",
         "a folder": d,
         "read-only file": readonly,
         "symlink": link,
-        "/dev/full": Path("/dev/full"),
-    }
+        "a FIFO": fifo,
+    }  # never a device such as /dev/full: an unguarded export replaces the device node
     for label, target in cases.items():
-        h.check("export", label, ["export", "-o", str(target)], ok=False, library=lib)
+        h.check("export", label, ["export", "-o", str(target)], ok=False, library=lib, timeout=20)
+    full = ["export", "-o", str(d / "full.json")]
+    h.check("export", "disk full", full, ok=False, library=lib, max_file=2000)
+    h.record("export", "disk full: no file", (d / "full.json").exists(), why="written")
     leftovers = [p.name for p in d.iterdir() if p.name.endswith((".part", ".tmp"))]
     h.record("export", "no temp file left", bool(leftovers), why=str(leftovers))
     h.record("export", "read-only file kept", readonly.read_text() != "keep", why="replaced")

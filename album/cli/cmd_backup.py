@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         if args.output.exists() or args.output.is_symlink():
             raise LibraryError(f"not replacing {args.output}: it exists")
+        if not args.output.parent.is_dir():
+            raise LibraryError(f"no folder {args.output.parent}")
         copy_database(path, args.output)
         target = args.output
     else:

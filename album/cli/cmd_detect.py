@@ -43,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from album.faces.pipeline import scale_records
     from album.scan.scanner import PROCESS_MAX_SIDE
 
-    pipeline = load_pipeline(
-        None, min_face_size=args.min_face_size, device=args.device, embed=args.embed
-    )
+    pipeline = None  # loaded on the first readable image: bad paths fail fast
     results, failed = [], 0
     for path in args.images:
         try:
@@ -54,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"skipped {shown(path)}: {shown(error)}", file=sys.stderr)
             failed += 1
             continue
+        if pipeline is None:
+            pipeline = load_pipeline(
+                None, min_face_size=args.min_face_size, device=args.device, embed=args.embed
+            )
         records = scale_records(pipeline.process(decoded.rgb), decoded.scale)
         results.append(
             {
@@ -72,4 +74,4 @@ def run(args: argparse.Namespace) -> int:
             for i, f in enumerate(r["faces"])
         ]
         print_table(["image", "face", "left", "top", "right", "bottom", "score"], rows)
-    return 1 if failed and not results else 0
+    return 2 if failed and not results else 0

@@ -7,9 +7,11 @@ import json
 import math
 import re
 import signal
+import stat
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from album.library.library import Library
@@ -82,6 +84,18 @@ def person_name(text: str) -> str:
     if _CONTROL.search(text):
         raise argparse.ArgumentTypeError(f"a name cannot hold control characters: {shown(text)}")
     return text
+
+
+def regular_file(text: str) -> Path:
+    """An argparse type: an existing regular file (a FIFO or a device would block or never end)."""
+    path = Path(text)
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"{shown(text)}: {error.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(f"{shown(text)}: not a regular file")
+    return path
 
 
 def print_json(data: Any) -> None:
