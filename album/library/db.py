@@ -8,6 +8,7 @@ read-only library, a damaged one (`PRAGMA quick_check`), and one written by a ne
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -15,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from album.library.backup import BackupError, make_backup
-from album.library.migrations import SchemaError, migrate, pending_migrations
+from album.library.migrations import SchemaError, check_versions, migrate, pending_migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 RESTORE_HINT = "`face-album check` tells more; `face-album restore` puts a backup back"
@@ -72,6 +73,7 @@ def create_library_engine(path: str | Path, upto: str | None = None) -> Engine:
     except OSError as error:
         raise LibraryError(f"cannot create the library folder {path.parent}: {error}") from error
     check_file(path)
+    _preflight(path)
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
@@ -83,12 +85,37 @@ def create_library_engine(path: str | Path, upto: str | None = None) -> Engine:
     return engine
 
 
+def _preflight(path: Path) -> None:
+    """A read-only look before anything may write (even the switch to WAL): a damaged library
+    (`PRAGMA quick_check`) or one written by a newer version is refused untouched."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            problems = [r[0] for r in db.execute("PRAGMA quick_check(5)")]
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            table = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            ).fetchone()
+            applied = (
+                [r[0] for r in db.execute("SELECT name FROM schema_migrations")] if table else []
+            )
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        raise LibraryError(f"cannot open the library {path}: {error}") from error
+    if problems != ["ok"]:
+        raise LibraryError(f"the library {path} is damaged ({problems[0]}); {RESTORE_HINT}")
+    try:
+        check_versions(applied, version)
+    except SchemaError as error:
+        raise LibraryError(f"the library {path} {error}") from error
+
+
 def _open(engine: Engine, path: Path, upto: str | None) -> None:
     try:
         with engine.connect() as conn:
-            problems = _quick_check(conn)
-            if problems:
-                raise LibraryError(f"the library {path} is damaged ({problems[0]}); {RESTORE_HINT}")
             pending, applied = pending_migrations(conn, upto)
             if pending and applied:
                 _backup_before(path, pending[0])
@@ -97,11 +124,6 @@ def _open(engine: Engine, path: Path, upto: str | None) -> None:
         raise LibraryError(f"the library {path} {error}") from error
     except DBAPIError as error:
         raise LibraryError(f"cannot open the library {path}: {error.orig}") from error
-
-
-def _quick_check(conn) -> list[str]:
-    rows = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(5)")]
-    return [] if rows == ["ok"] else rows
 
 
 def _backup_before(path: Path, migration: str) -> None:

@@ -159,9 +159,8 @@ def applied_migrations(conn: Connection) -> list[str]:
     return [row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))]
 
 
-def pending_migrations(conn: Connection, upto: str | None = None) -> tuple[list[str], list[str]]:
-    """(migrations still to run, migrations applied); SchemaError for a newer library."""
-    applied = applied_migrations(conn)
+def check_versions(applied: list[str], user_version: int) -> None:
+    """SchemaError when a library was written by a newer version (this one must not touch it)."""
     known = [name for name, _ in MIGRATIONS]
     unknown = sorted(set(applied) - set(known))
     if unknown:
@@ -169,12 +168,18 @@ def pending_migrations(conn: Connection, upto: str | None = None) -> tuple[list[
             f"was written by a newer face-album (unknown migration {unknown[0]}); "
             "upgrade face-album to open it"
         )
-    version = conn.exec_driver_sql("PRAGMA user_version").scalar() or 0
-    if version > len(known):
+    if user_version > len(known):
         raise SchemaError(
-            f"has schema version {version}, newer than this face-album's {len(known)}; "
+            f"has schema version {user_version}, newer than this face-album's {len(known)}; "
             "upgrade face-album to open it"
         )
+
+
+def pending_migrations(conn: Connection, upto: str | None = None) -> tuple[list[str], list[str]]:
+    """(migrations still to run, migrations applied); SchemaError for a newer library."""
+    applied = applied_migrations(conn)
+    known = [name for name, _ in MIGRATIONS]
+    check_versions(applied, conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
     conn.commit()
     names = known if upto is None else known[: known.index(upto) + 1]
     return [n for n in names if n not in applied], applied
