@@ -65,6 +65,16 @@ def _raw_available() -> bool:
     return True
 
 
+def missing_extras() -> dict[str, str]:
+    """Photo extensions this installation cannot read, each with the extra that adds it."""
+    missing = {}
+    if not _heif_available():
+        missing |= dict.fromkeys(HEIF_EXTENSIONS, "heif")
+    if not _raw_available():
+        missing |= dict.fromkeys(RAW_EXTENSIONS, "raw")
+    return missing
+
+
 def supported_extensions() -> set[str]:
     extensions = set(BUILTIN_EXTENSIONS)
     if _heif_available():

@@ -232,3 +232,20 @@ def test_photo_status_error_row_for_each_bad_file(library, hostile):
             select(func.count()).select_from(Photo).where(Photo.status == PhotoStatus.ERROR)
         )
     assert errors == 5
+
+
+def test_photos_needing_a_missing_extra_are_reported_not_ignored(library, tmp_path):
+    from album.imaging import missing_extras
+
+    if ".heic" not in missing_extras():
+        pytest.skip("pillow-heif is installed")
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "a.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (folder / "b.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    lines = []
+    summary = scan(library, folder, on_error=lambda p, m: lines.append(f"{p}: {m}"))
+    assert summary.unsupported == 2 and summary.errors == 0
+    assert lines == [
+        "2 .heic file(s): not read: install the `heif` extra (pip install 'face-album[heif]')"
+    ]

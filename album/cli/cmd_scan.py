@@ -95,7 +95,9 @@ def _print_summary(s, lib) -> None:
     print(
         f"Scan {state} in {s.seconds:.1f} s: {s.photos_seen} photos seen, {s.new} new, "
         f"{s.changed} changed, {s.moved} moved, {s.unchanged} unchanged, {s.missing} missing, "
-        f"{s.errors} skipped with errors; {s.faces_found} faces found."
+        f"{s.errors} skipped with errors"
+        + (f", {s.unsupported} in formats that need an extra" if s.unsupported else "")
+        + f"; {s.faces_found} faces found."
     )
     stats = lib.stats()
     print(

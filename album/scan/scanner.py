@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +15,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from album.faces.pipeline import FacePipeline, scale_records
-from album.imaging import Decoded, ImageError, decode, read_file, supported_extensions
+from album.imaging import (
+    Decoded,
+    ImageError,
+    decode,
+    missing_extras,
+    read_file,
+    supported_extensions,
+)
 from album.library.library import Library, now
 from album.library.models import ensure_model
 from album.library.schema import Photo, PhotoStatus, ScanRun
@@ -97,13 +104,20 @@ class Scanner:
     def _plan(self, roots: list[tuple[int, Path]]) -> list[WorkItem]:
         t0 = time.perf_counter()
         extensions = supported_extensions()
+        needs_extra = missing_extras()
+        skipped: Counter[str] = Counter()
+
+        def unsupported(suffix: str) -> None:
+            if suffix in needs_extra:
+                skipped[suffix] += 1
+
         work: list[WorkItem] = []
         for root_id, root in roots:
             if not root.is_dir():
                 self._error(str(root), "folder not found (not scanned; its photos are kept)")
                 continue
             with self.lib.transaction() as s:
-                plan: Plan = plan_root(s, root_id, root, extensions, self._error)
+                plan: Plan = plan_root(s, root_id, root, extensions, self._error, unsupported)
                 apply_presence(s, plan)
             self.summary.photos_seen += plan.seen
             self.summary.unchanged += plan.unchanged
@@ -114,8 +128,20 @@ class Scanner:
                 select(Photo.content_hash, Photo.id).where(Photo.status == PhotoStatus.MISSING)
             )
             self._moved_by_hash = {h: i for h, i in rows if h}
+        self._report_unsupported(skipped, needs_extra)
         self.stages["walk"] += time.perf_counter() - t0
         return work
+
+    def _report_unsupported(self, skipped: Counter[str], needs_extra: dict[str, str]) -> None:
+        """One line per format that needs an extra: those photos are not silently ignored."""
+        for suffix, count in sorted(skipped.items()):
+            self.summary.unsupported += count
+            extra = needs_extra[suffix]
+            if self.on_error:
+                self.on_error(
+                    f"{count} {suffix} file(s)",
+                    f"not read: install the `{extra}` extra (pip install 'face-album[{extra}]')",
+                )
 
     # -- processing -------------------------------------------------------------------------
     def _read(self, item: WorkItem) -> _Read:
