@@ -90,11 +90,14 @@ def _describe(error: Exception) -> tuple[str, int]:
     from sqlalchemy.exc import DBAPIError
 
     from album.faces.embedder import WeightsRefused
+    from album.faces.insightface_pack import PackInvalid
     from album.imaging import ImageError
     from album.library.backup import BackupError
     from album.people import PeopleError
 
     if isinstance(error, LibraryError | PeopleError | ImageError | WeightsRefused | BackupError):
+        return str(error), 2
+    if isinstance(error, PackInvalid | ImportError):  # a damaged pack, a missing extra
         return str(error), 2
     if isinstance(error, DBAPIError):
         return f"library database error: {error.orig}", 2
