@@ -384,6 +384,51 @@ def _bin_packs(d: Path) -> dict[str, Path]:
     return out
 
 
+def attack_kills(h: Harness, kills: int = 6) -> None:
+    """SIGKILL scans at random moments; then one scan must leave the library equal to a clean
+    one: integrity ok, same photos and faces, no duplicates, every face grouped or unsorted by
+    choice (grouping-pending cleared)."""
+    import signal
+    import time
+
+    lib = Path(tempfile.mkdtemp(dir=h.work)) / "library.db"
+    rng = random.Random(9)
+    for n in range(kills):
+        child = _spawn(h, lib, ["scan", "--quiet", str(h.photos)])
+        time.sleep(rng.uniform(0.5, 6.0))
+        killed = child.poll() is None
+        if killed:
+            child.send_signal(signal.SIGKILL)
+        _, err = child.communicate()
+        tb = b"Traceback" in err
+        h.record("kills", f"scan killed #{n} ({'killed' if killed else 'finished first'})", tb, tb)
+    h.check("kills", "final scan after the kills", ["scan", "--quiet", str(h.photos)], library=lib)
+    with sqlite3.connect(lib) as db:
+        check = db.execute("PRAGMA integrity_check").fetchone()[0]
+        photos = db.execute("SELECT count(*) FROM photos").fetchone()[0]
+        dupes = db.execute(
+            "SELECT count(*) FROM (SELECT root_id, relpath FROM photos GROUP BY 1, 2 HAVING count(*) > 1)"
+        ).fetchone()[0]
+        faces = db.execute("SELECT count(*) FROM faces").fetchone()[0]
+        pending = db.execute("SELECT value FROM settings WHERE key = 'grouping_pending'").fetchall()
+    with sqlite3.connect(h.base_library) as db:
+        want = db.execute("SELECT count(*), (SELECT count(*) FROM faces) FROM photos").fetchone()
+    h.record("kills", "integrity_check ok", check != "ok", why=check)
+    h.record("kills", "no duplicate photos", dupes != 0, why=f"{dupes}")
+    h.record(
+        "kills",
+        "same photos and faces as a clean scan",
+        (photos, faces) != want,
+        why=f"{(photos, faces)} != {want}",
+    )
+    h.record(
+        "kills",
+        "nothing left ungrouped",
+        bool(pending) and "true" in str(pending),
+        why=str(pending),
+    )
+
+
 def attack_training(h: Harness) -> None:
     d = h.work / "training"
     d.mkdir()
@@ -425,6 +470,7 @@ ATTACKS = {
     "output": attack_output,
     "hostile": attack_hostile_scan,
     "concurrency": attack_concurrency,
+    "kills": attack_kills,
     "training": attack_training,
 }
 

@@ -101,9 +101,16 @@ def test_default_spec_is_calibrated_and_round_trips():
     spec = load_default_spec()
     assert spec.backbone == "dlib_resnet" and spec.alignment == "dlib_chip"
     assert spec.input_size == 150 and spec.embedding_dim == 128
-    assert spec.center is not None and len(spec.center) == 128
+    assert spec.center is None and spec.flip  # the measured geometry: flip-fused plain L2
     assert 0 < spec.thresholds.suggestion < spec.thresholds.same_person < 1
     assert spec.thresholds.same_person_fmr < spec.thresholds.suggestion_fmr
+    curve = spec.thresholds.fmr_curve
+    assert len(curve) >= 5 and all(pairs > 1_000_000 for _, _, pairs in curve)  # faces-lfw scale
+    assert [t for t, _, _ in curve] == sorted(t for t, _, _ in curve)
+    assert spec.thresholds.threshold_at(1e-5) == pytest.approx(
+        spec.thresholds.same_person, abs=1e-3
+    )
+    assert spec.thresholds.fmr_at(spec.thresholds.suggestion) == pytest.approx(1e-3, rel=0.05)
     assert ModelSpec.from_json(spec.to_json()) == spec
     changed = spec.replace(thresholds=Thresholds(0.6, 0.45))
     assert ModelSpec.from_json(changed.to_json()).thresholds.same_person == 0.6
@@ -123,9 +130,10 @@ def test_default_embedder_batches_agree_and_are_unit(default_embedder):
 def test_flip_fused_default_embeddings_ignore_mirroring(default_embedder):
     batch = chips(4, 150, seed=2)
     mirrored = np.ascontiguousarray(batch[:, :, ::-1])
-    flipping = TorchEmbedder(default_embedder.spec, default_embedder.model, device="cpu", flip=True)
-    assert np.abs(flipping.embed(batch) - flipping.embed(mirrored)).max() < 1e-5
-    assert np.abs(default_embedder.embed(batch) - default_embedder.embed(mirrored)).max() > 1e-2
+    assert default_embedder.flip  # the default spec asks for it
+    assert np.abs(default_embedder.embed(batch) - default_embedder.embed(mirrored)).max() < 1e-5
+    plain = TorchEmbedder(default_embedder.spec, default_embedder.model, device="cpu", flip=False)
+    assert np.abs(plain.embed(batch) - plain.embed(mirrored)).max() > 1e-2
 
 
 @needs_default_model

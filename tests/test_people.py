@@ -27,6 +27,7 @@ from album.library.schema import (
     Root,
 )
 from album.people import UNSORTED, People, PeopleError
+from album.people.types import ClusterSettings
 
 DIM = 128  # the default model's size, so a real photo's embedding can query it
 
@@ -192,12 +193,17 @@ def test_two_faces_of_one_photo_never_share_a_person(library):
 def test_small_groups_stay_unsorted(library):
     synth = build(library)
     rng = np.random.default_rng(9)
-    stray = [add_photo(synth, [9], rng)[0] for _ in range(2)]  # two faces of a 9th person
+    stray = add_photo(synth, [9], rng)[0]  # one face of a 9th person: a passer-by
+    pair = [add_photo(synth, [10], rng)[0] for _ in range(2)]  # two photos of a 10th person
     p = People(library)
     p.recluster()
-    assert all(person_of(library, f) == (None, "none") for f in stray)
-    assert set(stray) <= {f.id for f in p.unsorted_faces()}
+    assert person_of(library, stray) == (None, "none")
+    assert stray in {f.id for f in p.unsorted_faces()}
     assert p.list_people(include_unsorted=True)[-1].id == UNSORTED
+    first, second = (person_of(library, f)[0] for f in pair)  # min size 2: a pair is a person
+    assert first is not None and first == second
+    People(library, settings=ClusterSettings(min_size=3)).recluster()
+    assert all(person_of(library, f) == (None, "none") for f in pair)
 
 
 def test_recluster_keeps_every_user_decision(people, synth):

@@ -60,8 +60,19 @@ def _pack_pipeline(
 def load_library_embedder(lib=None, *, device: str = "auto"):
     """The embedder of `lib`'s active model (the built-in default when it has none). A retrained
     model's weights are checked against the sha256 the library recorded, and run under the
-    library's copy of its spec (a file beside the weights is never trusted)."""
-    from album.faces.embedder import WeightsRefused, load_default_embedder, load_trusted_embedder
+    library's copy of its spec (a file beside the weights is never trusted).
+
+    A library still on an older built-in geometry (e.g. dlib_resnet_v1's centring) keeps
+    embedding under that model's own stored spec until it is upgraded
+    (`album.retrain.adopt.upgrade_default_model`), so its vectors never mix two geometries.
+    """
+    from album.faces.embedder import (
+        TorchEmbedder,
+        WeightsRefused,
+        load_default_embedder,
+        load_trusted_embedder,
+    )
+    from training.backbones import create_backbone
     from training.spec import ModelSpec
 
     if lib is not None:
@@ -76,6 +87,12 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
                 back = lib.builtin_model_id()
                 hint = f"; go back with `face-album use-model {back}`" if back else ""
                 raise WeightsRefused(f"model {active['id']}: {error}{hint}") from error
+        if active is not None:
+            spec = ModelSpec.from_dict(active["spec"])
+            default = load_default_embedder(device=device)
+            if spec.name != default.spec.name:
+                return TorchEmbedder(spec, create_backbone(spec.backbone, pretrained=True), device)
+            return default
     return load_default_embedder(device=device)
 
 

@@ -128,6 +128,7 @@ class Library:
         library: LibraryError("another scan ... is running") otherwise. Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
+        from album.retrain.adopt import upgrade_default_model
         from album.scan.lock import ScanLocked, scan_lock
         from album.scan.scanner import Scanner
 
@@ -137,6 +138,8 @@ class Library:
         scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
         try:
             with scan_lock(self.data_dir):
+                if pipeline is None:  # an older built-in model moves to the shipped one first
+                    upgrade_default_model(self, cancel=cancel)
                 summary = scanner.run(selected)
                 if group:
                     self.group_pending()

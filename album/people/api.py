@@ -7,6 +7,7 @@ active model is loaded lazily and kept up to date with the database on each sear
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from album.library.schema import Decision, Edit, FaceRejection, Model
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
 from album.people.suggest import suggestions
+from album.people.threshold import Meaning, grouping_threshold, meaning
 from album.people.types import (
     ChangeSet,
     ClusterSettings,
@@ -59,19 +61,30 @@ class People:
     def thresholds(self) -> Thresholds:
         """The model's calibrated thresholds, overridden by the library's `thresholds` setting."""
         with self.lib.session() as s:
-            spec = s.get(Model, self.model_id).spec or {}
+            spec = Thresholds.from_dict(
+                (s.get(Model, self.model_id).spec or {}).get("thresholds", {})
+            )
         overrides = self.lib.settings().get("thresholds") or {}
-        return Thresholds(**{**spec.get("thresholds", {}), **overrides})
+        known = {f.name for f in dataclasses.fields(Thresholds)} - {"fmr_curve"}
+        return dataclasses.replace(spec, **{k: v for k, v in overrides.items() if k in known})
 
     def settings(self) -> ClusterSettings:
         """Constructor settings, else the library's `clustering` setting, else defaults."""
         if self._settings is not None:
             return self._settings
-        return ClusterSettings(**(self.lib.settings().get(SETTING_KEY) or {}))
+        return ClusterSettings.from_setting(self.lib.settings().get(SETTING_KEY))
 
     def cluster_threshold(self) -> float:
+        """The chosen threshold, else the model's threshold for a library of this many faces."""
         chosen = self.settings().threshold
-        return self.thresholds().suggestion if chosen is None else chosen
+        if chosen is not None:
+            return chosen
+        return grouping_threshold(self.thresholds(), len(self.index()))
+
+    def threshold_meaning(self, threshold: float | None = None) -> Meaning:
+        """What `threshold` (default: the grouping threshold) means for this library."""
+        threshold = self.cluster_threshold() if threshold is None else threshold
+        return meaning(self.thresholds(), threshold, len(self.index()))
 
     def index(self) -> VectorIndex:
         """The active model's index, refreshed from the database when embeddings changed."""
@@ -209,7 +222,7 @@ class People:
         return self._write(lambda s: decisions.reject(s, ids, person_id))
 
     def suggestions(self, limit: int | None = 50) -> list[Suggestion]:
-        floor = self.cluster_threshold() - self.settings().suggest_margin
+        floor = min(self.thresholds().suggestion, self.cluster_threshold())
         index = self.index()
         with self.lib.session() as s:
             return suggestions(s, index, floor, limit)

@@ -205,6 +205,29 @@ def _backup(lib: Library, reason: str) -> None:
         raise LibraryError(f"not switching models: no backup could be made ({error})") from error
 
 
+def upgrade_default_model(
+    lib: Library, progress: Progress | None = None, cancel: threading.Event | None = None
+) -> Switched | None:
+    """Move a library whose active model is an older built-in (e.g. dlib_resnet_v1, centred
+    vectors) to the shipped one: every face re-embedded from its stored chip, then a full
+    re-cluster under the new geometry (one undoable edit; names, confirmed faces and
+    rejections are kept, groups formed under the old geometry are redone). Resumable like
+    `use_model`; None when there is nothing to upgrade (a retrained model stays as it is)."""
+    from album.faces.embedder import load_default_spec
+    from album.people import People
+
+    active = lib.active_model()
+    shipped = load_default_spec()
+    if active is None or active["weights_path"] is not None or active["name"] == shipped.name:
+        return None
+    with lib.transaction() as s:
+        model_id = ensure_model(s, shipped)
+    switched = use_model(lib, model_id, progress, cancel)
+    if switched.switched:
+        People(lib, model_id).recluster()
+    return switched
+
+
 def forget_model(lib: Library, model_id: int) -> None:
     """Delete an inactive model's row and embeddings (its files are the caller's)."""
     with lib.transaction() as s:
