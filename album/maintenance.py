@@ -99,20 +99,23 @@ def _remove_orphan_models(lib: Library, report: CheckReport) -> None:
 
 
 def _check_indexes(lib: Library, report: CheckReport) -> None:
-    from album.search.index import VectorIndex
-
     with lib.session() as s:
         models = set(s.scalars(select(Model.id)))
     for path in sorted(lib.data_dir.glob("index-model*.npz")):
         match = _INDEX.search(path.name)
-        try:
-            usable = match is not None and int(match.group(1)) in models
-            usable = usable and len(VectorIndex.load(path)[0].ids) >= 0
-        except Exception:  # noqa: BLE001 - any damage: drop it, it is rebuilt on use
-            usable = False
-        if not usable:
+        if match is None or int(match.group(1)) not in models or not _loads(path):
             path.unlink(missing_ok=True)
             report.repaired.append(f"removed the unusable cache {path.name} (rebuilt on use)")
+
+
+def _loads(path: Path) -> bool:
+    from album.search.index import VectorIndex
+
+    try:
+        VectorIndex.load(path)
+    except Exception:  # noqa: BLE001 - any damage: the cache is dropped and rebuilt on use
+        return False
+    return True
 
 
 def _check_weights(lib: Library, report: CheckReport) -> None:

@@ -117,3 +117,19 @@ def test_model_switch_is_backed_up_first(lib_with_model):
     lib, model_id, _, _ = lib_with_model
     assert use_model(lib, model_id, device="cpu").switched
     assert any(f"before-model-{model_id}" in p.name for p in list_backups(lib.path))
+
+
+def test_check_reports_changed_weights_and_removes_orphans(lib_with_model, tmp_path):
+    from album.library.models import activate_model
+    from album.maintenance import repair
+
+    lib, model_id, weights, _ = lib_with_model
+    with lib.transaction() as s:
+        activate_model(s, model_id)
+    orphan, _ = _mbf_files(lib.data_dir / "models", seed=3, name="killed-retrain")
+    weights.write_bytes(weights.read_bytes()[:-4] + b"\0\0\0\0")
+    report = repair(lib)
+    assert not orphan.exists() and any("killed-retrain" in line for line in report.repaired)
+    assert weights.exists()
+    (problem,) = report.problems
+    assert "missing or changed" in problem and "use-model 1" in problem
