@@ -1,204 +1,233 @@
-"""Clustering quality on faces-dev: our constrained average link vs Chinese Whispers vs DBSCAN.
+"""Grouping quality on a labeled album at real scale, beside face_recognition in the same run.
 
-    /tmp/venv/bin/python bench/bench_cluster_quality.py [--data DIR]
+    .venv/bin/python bench/bench_cluster_quality.py [--labels CSV] [--batches 10] [--scale]
 
-Faces: dlib-bin (test dependency) finds the largest face per labeled photo (HOG, CNN fallback)
-and computes dlib's raw 128-d descriptor, which our torch port reproduces to 5e-7; cached in
-/tmp. The default model's embedding is that descriptor minus the fixed `center` of
-resources/models/dlib_resnet_v1.json, L2-normalized; its thresholds come from the same file.
-Scores are BCubed precision / recall / F over faces; faces left unsorted count as singletons.
-Compared in the same run: face_recognition's documented approach (dlib Chinese Whispers at
-Euclidean 0.5 on raw descriptors) and scikit-learn DBSCAN on our embeddings.
+Default album: faces-lfw (5,778 photos, 2,507 people, 1,000 one-photo strangers); `--labels`
+takes faces-dev's or faces-lfw's slice.csv. Scored the way the product is judged
+(../shared/tools/score_album.py): BCubed precision / recall / F over each photo's labeled subject
+(its largest face; background faces are grouped but not scored), unsorted faces as singletons,
+plus the largest group that mixes people and the one-photo strangers placed under somebody.
+
+Rows:
+- `face-album scan`: the app's own scan of the album with its scan-time grouping, as a user
+  runs it (cached under /tmp per album and default spec); `--batches N`: the same photos
+  arriving in N parts, each followed by the scan-time grouping (photos added over months).
+- `face-album cluster`: the full re-cluster of the same faces at the defaults.
+- the same at fixed thresholds and other min sizes, and raw (no flip) vectors, for the record.
+- face_recognition's approach on the same photos (dlib HOG + 5 points + ResNet via dlib-bin):
+  Chinese Whispers at Euclidean 0.5 and DBSCAN eps 0.5 (bench/anchor_face_recognition.py).
+`--scale`: subsets of 10/25/50/100% of the people: the size rule vs the best fixed threshold.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
-from itertools import combinations
+import tempfile
+import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
+import anchor_face_recognition as anchor  # noqa: E402
+from labeled_album import LFW, album_faces, read_labels, subjects  # noqa: E402
+
+from album.faces.embedder import TorchEmbedder, load_default_embedder  # noqa: E402
+from album.library.library import Library  # noqa: E402
+from album.library.schema import Face  # noqa: E402
+from album.people import People  # noqa: E402
 from album.people.cluster import cluster  # noqa: E402
-from album.search import normalize_rows  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data" / "faces-dev"
-CACHE = Path("/tmp/face-album-bench/faces_dev_dlib.npz")
-SPEC = REPO / "resources" / "models" / "dlib_resnet_v1.json"
+from album.people.threshold import grouping_threshold  # noqa: E402
+from album.people.types import ClusterSettings  # noqa: E402
 
 
-def descriptors(data: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(raw descriptors, photo index, person per face), computed once with dlib-bin."""
-    if CACHE.is_file():
-        cached = np.load(CACHE)
-        return cached["vectors"], cached["photos"], list(cached["people"])
-    import dlib
-    from PIL import Image, ImageOps
+def score(groups: list, truth: list[str]) -> dict:
+    """BCubed over subjects (groups: a label per subject, None = unsorted), as score_album.py."""
+    groups = [("unsorted", i) if g is None or g == -1 else g for i, g in enumerate(groups)]
+    n = len(truth)
+    pair, gsize, tsize = Counter(zip(groups, truth)), Counter(groups), Counter(truth)
+    p = sum(pair[(g, t)] / gsize[g] for g, t in zip(groups, truth)) / n
+    r = sum(pair[(g, t)] / tsize[t] for g, t in zip(groups, truth)) / n
+    members: dict = {}
+    for g, t in zip(groups, truth):
+        if not isinstance(g, tuple):
+            members.setdefault(g, Counter())[t] += 1
+    mixed = max(members.values(), key=lambda c: (len(c), sum(c.values())), default=Counter())
+    strangers = sum(1 for g, t in zip(groups, truth) if tsize[t] == 1 and not isinstance(g, tuple))
+    return {
+        "P": p, "R": r, "F": 2 * p * r / (p + r), "groups": len(members),
+        "mixed": f"{sum(mixed.values())} faces / {len(mixed)} people",
+        "strangers": f"{strangers}/{sum(1 for v in tsize.values() if v == 1)}",
+    }  # fmt: skip
 
-    from album.faces.model_files import DETECTOR, EMBEDDER, LANDMARKS_5, dlib_model_path
 
-    hog, cnn = (
-        dlib.get_frontal_face_detector(),
-        dlib.cnn_face_detection_model_v1(str(dlib_model_path(DETECTOR))),
-    )
-    shapes = dlib.shape_predictor(str(dlib_model_path(LANDMARKS_5)))
-    net = dlib.face_recognition_model_v1(str(dlib_model_path(EMBEDDER)))
-    vectors, photos, people = [], [], []
-    rows = list(csv.DictReader(open(data / "labels.csv")))
-    for index, row in enumerate(rows):
-        image = ImageOps.exif_transpose(Image.open(data / row["path"])).convert("RGB")
-        image.thumbnail((1000, 1000))
-        pixels = np.asarray(image)
-        found = list(hog(pixels, 1)) or [
-            d.rect for d in cnn(pixels, 1 if max(pixels.shape) < 600 else 0)
-        ]
-        if not found:
-            continue
-        largest = max(found, key=lambda r: r.area())
-        vectors.append(
-            np.array(net.compute_face_descriptor(pixels, shapes(pixels, largest)), np.float32)
+def scanned(labels_csv: Path) -> Library:
+    """The album scanned by the app (`Library.scan`: detection, embedding, then its scan-time
+    grouping), cached per album and default spec."""
+    from labeled_album import scanned_library
+
+    return scanned_library(labels_csv, group=True)
+
+
+def arrived_in_batches(lib: Library, batches: int, folder: Path) -> Library:
+    """A copy of `lib` in which the photos arrive in `batches` parts (by photo id, i.e. scan
+    order), each followed by the scan-time grouping (`People.update`), as when photos are added
+    over months. Uses the faces the scan stored (no second detection)."""
+    import sqlite3
+
+    copy = folder / "batches.db"
+    copy.unlink(missing_ok=True)
+    with sqlite3.connect(lib.path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE faces SET person_id = NULL, decision = 'none'")
+        db.execute("DELETE FROM people")
+        db.execute("DELETE FROM edits")
+        for table in ("faces", "embeddings", "face_chips"):
+            db.execute(f"CREATE TABLE held_{table} AS SELECT * FROM {table}")
+        db.execute("DELETE FROM embeddings")
+        db.execute("DELETE FROM face_chips")
+        db.execute("DELETE FROM faces")
+    photo_ids = sorted(r[0] for r in sqlite3.connect(copy).execute("SELECT id FROM photos"))
+    result = Library(copy)
+    for part in np.array_split(np.array(photo_ids), batches):
+        low, high = int(part[0]), int(part[-1])
+        with sqlite3.connect(copy) as db:
+            where = f"photo_id BETWEEN {low} AND {high}"
+            db.execute(f"INSERT INTO faces SELECT * FROM held_faces WHERE {where}")
+            for table in ("embeddings", "face_chips"):
+                db.execute(
+                    f"INSERT INTO {table} SELECT * FROM held_{table} WHERE face_id IN "
+                    f"(SELECT id FROM held_faces WHERE {where})"
+                )
+        People(result).update()
+    return result
+
+
+def scan_row(lib: Library, labels_csv: Path, name: str) -> dict:
+    faces = album_faces(lib, labels_csv)
+    rows = subjects(faces["photos"], faces["boxes"], faces["person"])
+    with lib.session() as s:
+        person = dict(s.query(Face.id, Face.person_id).all())
+    groups = [person.get(int(f)) for f in faces["ids"][rows]]
+    return {"method": name, **score(groups, list(faces["person"][rows])), "time": "scan"}
+
+
+def cluster_row(name, vectors, photos, rows, truth, threshold, min_size=2) -> dict:
+    start = time.perf_counter()
+    labels = cluster(vectors, photos, threshold, min_size).labels
+    took = time.perf_counter() - start
+    return {"method": name, **score(list(labels[rows]), truth), "time": f"{took:.1f} s"}
+
+
+def anchor_rows(labels_csv: Path) -> list[dict]:
+    found = anchor.dlib_faces(labels_csv.parent, labels_csv)
+    labels = read_labels(labels_csv)
+    rows = subjects(found["photos"], found["boxes"], found["people"])
+    truth = list(found["people"][rows])
+    scored_photos = len(labels)
+    out = []
+    for name, fn in (
+        ("face_recognition: Chinese Whispers, Euclidean 0.5", anchor.chinese_whispers),
+        ("face_recognition: DBSCAN eps 0.5", anchor.dbscan),
+    ):
+        start = time.perf_counter()
+        labels_ = fn(found["vectors"])
+        took = time.perf_counter() - start
+        out.append({"method": name, **score(list(labels_[rows]), truth), "time": f"{took:.1f} s"})
+    print(f"face_recognition found a face in {len(rows)} of {scored_photos} labeled photos")
+    return out
+
+
+def print_table(rows: list[dict]) -> None:
+    headers = ["method", "P", "R", "F", "groups", "mixed", "strangers", "time"]
+    cells = [
+        [f"{r[h]:.3f}" if isinstance(r[h], float) else str(r[h]) for h in headers] for r in rows
+    ]
+    widths = [max(len(x) for x in col) for col in zip(headers, *cells, strict=True)]
+    for line in [headers, ["-" * w for w in widths], *cells]:
+        print("  ".join(x.ljust(w) for x, w in zip(line, widths, strict=True)))
+
+
+def scale_table(vectors, faces, rows_all) -> None:
+    """Subsets of the people: the size rule's threshold vs the best fixed one at each size."""
+    thresholds = load_default_embedder(device="cpu").spec.thresholds
+    people = np.unique(faces["person"][rows_all])
+    rng = np.random.default_rng(0)
+    print("\nscale: people  faces  rule t  rule P/R/F  best fixed t  best F")
+    for fraction in (0.1, 0.25, 0.5, 1.0):
+        chosen = rng.choice(people, int(len(people) * fraction), replace=False)
+        keep_photos = np.unique(faces["photos"][np.isin(faces["person"], chosen)])
+        keep = np.isin(faces["photos"], keep_photos)
+        sub = {k: faces[k][keep] for k in ("photos", "boxes", "person")}
+        rows = subjects(sub["photos"], sub["boxes"], sub["person"])
+        truth = list(sub["person"][rows])
+        rule = grouping_threshold(thresholds, int(keep.sum()))
+        ruled = _subset_score(vectors[keep], sub, rows, truth, rule)
+        best = max(
+            (_subset_score(vectors[keep], sub, rows, truth, t)["F"], t)
+            for t in np.arange(0.925, 0.9551, 0.005)
         )
-        photos.append(index)
-        people.append(row["person"])
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(CACHE, vectors=np.stack(vectors), photos=np.array(photos), people=np.array(people))
-    return np.stack(vectors), np.array(photos), people
-
-
-def bcubed(labels: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
-    labels = np.where(labels < 0, np.arange(len(labels)) + labels.max() + 1, labels)
-    same_cluster = labels[:, None] == labels[None]
-    same_person = truth[:, None] == truth[None]
-    both = (same_cluster & same_person).sum(1)
-    precision, recall = (both / same_cluster.sum(1)).mean(), (both / same_person.sum(1)).mean()
-    return precision, recall, 2 * precision * recall / (precision + recall)
-
-
-def row(name: str, labels: np.ndarray, truth: np.ndarray) -> list:
-    p, r, f = bcubed(labels, truth)
-    clusters = len(set(labels[labels >= 0].tolist()))
-    return [name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", clusters, int((labels < 0).sum())]
-
-
-def chinese_whispers(raw: np.ndarray, distance: float) -> np.ndarray:
-    import dlib
-
-    return np.array(
-        dlib.chinese_whispers_clustering([dlib.vector(v.tolist()) for v in raw], distance)
-    )
-
-
-def dbscan(vectors: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
-    from sklearn.cluster import DBSCAN
-
-    return DBSCAN(eps=eps, min_samples=min_samples, metric="cosine").fit_predict(vectors)
-
-
-def look_alikes(
-    vectors: np.ndarray, truth: np.ndarray, names: list[str], same: float, top: int = 5
-) -> list[list]:
-    """The closest pairs of different people: mean and highest cross-person cosine, and how many
-    cross pairs a pairwise same-person rule would call a match."""
-    found = []
-    for a, b in combinations(range(len(names)), 2):
-        cross = vectors[truth == a] @ vectors[truth == b].T
-        over = f"{(cross >= same).sum()}/{cross.size}"
-        found.append(
-            [f"{names[a]} / {names[b]}", f"{cross.mean():.3f}", f"{cross.max():.3f}", over]
+        print(
+            f"       {len(chosen):>6} {int(keep.sum()):>6}  {rule:.4f}  "
+            f"{ruled['P']:.3f}/{ruled['R']:.3f}/{ruled['F']:.3f}  {best[1]:.3f}  {best[0]:.3f}"
         )
-    return sorted(found, key=lambda r: -float(r[1]))[:top]
 
 
-def print_table(headers: list[str], rows: list[list]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
-    for line in [headers, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=True)))
+def _subset_score(vectors, sub, rows, truth, threshold) -> dict:
+    return score(list(cluster(vectors, sub["photos"], threshold, 2).labels[rows]), truth)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--labels", type=Path, default=LFW)
+    parser.add_argument("--batches", type=int, default=0, help="also scan in N folders")
+    parser.add_argument("--scale", action="store_true", help="the size rule on subsets")
+    parser.add_argument("--no-anchor", action="store_true", help="skip face_recognition")
     args = parser.parse_args()
-    raw, photos, people = descriptors(args.data)
-    names = sorted(set(people))
-    truth = np.array([names.index(p) for p in people])
-    spec = json.loads(SPEC.read_text())
-    vectors = normalize_rows(raw - np.array(spec["center"], np.float32))
-    same, suggest = spec["thresholds"]["same_person"], spec["thresholds"]["suggestion"]
-    print(
-        f"faces-dev: {len(raw)} faces, {len(names)} people; model thresholds same_person={same}, suggestion={suggest}\n"
-    )
-    rows = [
-        row(
-            f"ours: average link t={suggest} (default), min size 3",
-            cluster(vectors, photos, suggest).labels,
-            truth,
-        )
-    ]
-    rows += [
-        row(f"ours: average link t={t}, min size 3", cluster(vectors, photos, t).labels, truth)
-        for t in (0.3, 0.35, 0.45, same)
-    ]
-    rows += [
-        row(
-            f"ours: t={suggest}, min size 1",
-            cluster(vectors, photos, suggest, min_size=1).labels,
-            truth,
-        )
-    ]
-    rows += [
-        row("single link (k-NN graph components) t=same_person", _single_link(vectors, same), truth)
-    ]
-    rows += [
-        row(
-            "Chinese Whispers, Euclidean 0.5 on raw (face_recognition)",
-            chinese_whispers(raw, 0.5),
-            truth,
-        )
-    ]
-    rows += [
-        row(
-            "Chinese Whispers, Euclidean 0.6 on raw (dlib's match rule)",
-            chinese_whispers(raw, 0.6),
-            truth,
-        )
-    ]
-    for eps, samples in ((1 - same, 3), (1 - suggest, 3), (1 - same, 1)):
-        rows += [
-            row(
-                f"DBSCAN cosine eps={eps:.2f} min_samples={samples}",
-                dbscan(vectors, eps, samples),
-                truth,
+    lib = scanned(args.labels)
+    table = [scan_row(lib, args.labels, "face-album scan (scan-time grouping)")]
+    if args.batches > 1:
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            batched = arrived_in_batches(lib, args.batches, Path(tmp))
+            row = scan_row(
+                batched, args.labels, f"the same photos arriving in {args.batches} parts"
             )
-        ]
-    print_table(["method", "P", "R", "F", "clusters", "unsorted"], rows)
+            table.append({**row, "time": f"{time.perf_counter() - start:.1f} s"})
+            batched.close()
+    faces = album_faces(lib, args.labels)
+    rows = subjects(faces["photos"], faces["boxes"], faces["person"])
+    truth = list(faces["person"][rows])
+    embedder = load_default_embedder(device="cpu")
+    vectors = embedder.embed(faces["chips"])
+    plain = TorchEmbedder(embedder.spec, embedder.model, "cpu", flip=False).embed(faces["chips"])
+    default = People(lib).cluster_threshold()
+    settings = ClusterSettings()
     print(
-        f"\nclosest different people (cosine on the default model's embeddings, {len(names)} true people):"
+        f"{args.labels.parent.name}/{args.labels.name}: {len(faces['ids'])} faces, "
+        f"{len(rows)} labeled subjects, {len(set(truth))} people; default threshold "
+        f"{default:.4f} (FMR 1/N), min size {settings.min_size}"
     )
-    print_table(["pair", "mean", "max", f">= {same}"], look_alikes(vectors, truth, names, same))
-    ours = cluster(vectors, photos, suggest).labels
-    mixed = [sorted({names[t] for t in truth[ours == c]}) for c in set(ours[ours >= 0].tolist())]
-    print(
-        "\nclusters holding more than one person at the default threshold:",
-        [m for m in mixed if len(m) > 1] or "none",
+    table.append(
+        cluster_row("face-album cluster (defaults)", vectors, faces["photos"], rows, truth, default)
     )
-
-
-def _single_link(vectors: np.ndarray, threshold: float) -> np.ndarray:
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    from album.search import knn_graph
-
-    i, j, _ = knn_graph(vectors, 30, threshold)
-    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(vectors),) * 2)
-    return connected_components(graph, directed=False)[1]
+    for t in (0.93, 0.935, 0.945, 0.95):
+        table.append(cluster_row(f"  fixed t={t}", vectors, faces["photos"], rows, truth, t))
+    table.append(
+        cluster_row("  defaults, min size 3", vectors, faces["photos"], rows, truth, default, 3)
+    )
+    table.append(cluster_row("  no flip (raw L2)", plain, faces["photos"], rows, truth, default))
+    if not args.no_anchor:
+        table += anchor_rows(args.labels)
+    print_table(table)
+    if args.scale:
+        scale_table(vectors, faces, rows)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Screenshots of every main view, grabbed from the real window (offscreen), for looking at.
 
     python bench/screenshots.py [OUT_DIR] [--photos FOLDER] [--library DB] [--fake]
+                                [--size WxH] [--screen]
 
 Scans FOLDER (default: shared/data/faces-dev/images) through the GUI into a fresh library (or
 reuses --library), names the people the way a user would (from labels.csv when the folder has
 one beside it), then writes welcome, scanning, people, person, viewer (with a face search),
 unsorted, suggestions, retrain and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
+--screen grabs the whole screen instead of the widget: run it on a real X server
+(`DISPLAY=:99 QT_QPA_PLATFORM=xcb`, e.g. Xvfb) to see what a user sees, window frame included.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QPoint, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from album.gui.main_window import MainWindow  # noqa: E402
@@ -49,9 +52,16 @@ def settle(app: QApplication, win: MainWindow, extra_ms: int = 600) -> None:
     loop.exec()
 
 
+SCREEN = False  # --screen: grab the whole screen, not the widget
+
+
 def grab(widget: QWidget, out: Path, name: str) -> None:
     path = out / f"{name}.png"
-    widget.grab().save(str(path))
+    if SCREEN:
+        QApplication.processEvents()
+        widget.screen().grabWindow(0).save(str(path))
+    else:
+        widget.grab().save(str(path))
     print(path)
 
 
@@ -105,7 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fake", action="store_true", help="scan with the test suite's fake pipeline"
     )
+    parser.add_argument(
+        "--size",
+        default=f"{SIZE[0]}x{SIZE[1]}",
+        help="window size, WxH ('app': the size the app picks)",
+    )
+    parser.add_argument("--screen", action="store_true", help="grab the screen, not the widget")
     args = parser.parse_args(argv)
+    global SCREEN
+    SCREEN = args.screen
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
@@ -117,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
 
         pipeline = fake_pipeline()
     win = MainWindow(settings, pipeline)
-    win.resize(*SIZE)
+    if args.size != "app":
+        win.resize(*(int(n) for n in args.size.split("x")))
+        win.move(0, 0)
     win.show()
     win.open_library(args.library or work / "library.db")
     if args.library is None:
@@ -140,13 +160,21 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
         grab(win, out, "04-person")
         rows = view.person_page.photo_model.rows()
         if rows:
-            view.open_photo(rows[0].photo_id)
+            view._open_person_photo(rows[0].photo_id)  # as a double-click does
             settle(app, win, 1500)
             faces = view.viewer_page.detail.faces
             if faces:
                 view.viewer_page.search_face(faces[0].face_id)
             settle(app, win, 2500)
             grab(win, out, "05-viewer-search")
+            if faces:
+                canvas = view.viewer_page.canvas
+                at = canvas.face_rect(faces[0]).center().toPoint()
+                menu = view.viewer_page.make_face_menu(faces[0].face_id)
+                menu.popup(canvas.mapToGlobal(at))
+                settle(app, win, 300)
+                grab(win, out, "05b-viewer-face-menu")
+                menu.close()
     view.open_unsorted()
     settle(app, win, 1500)
     grab(win, out, "06-unsorted")
@@ -161,6 +189,56 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
     settle(app, win, 300)
     grab(dialog, out, "08-settings")
     dialog.close()
+    shoot_drag(app, win, out)
+    shoot_split(app, win, out)
+    win.show_shortcuts()
+    settle(app, win, 300)
+    grab(win, out, "14-shortcuts")
+
+
+def shoot_drag(app: QApplication, win: MainWindow, out: Path) -> None:
+    """Halfway through dragging the second person onto the first, then the question."""
+    from PySide6.QtTest import QTest
+
+    view = win.library_view
+    view.open_people()
+    settle(app, win, 1000)
+    grid, model = view.people_page.view, view.people_page.model
+    if model.rowCount() < 2:
+        return
+    start = grid.visualRect(model.index(1, 0)).center()
+    end = grid.visualRect(model.index(0, 0)).center()
+    viewport = grid.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    for step in (1, 2, 3, 4):
+        QTest.mouseMove(viewport, start + (end - start) * step / 4 + QPoint(10, 10))
+    settle(app, win, 200)
+    grab(win, out, "10-drag-person")
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    settle(app, win, 300)
+    grab(win, out, "11-drag-asks-merge")
+    if view.people_page.merge_box is not None:
+        view.people_page.merge_box.reject()
+
+
+def shoot_split(app: QApplication, win: MainWindow, out: Path) -> None:
+    """Three people merged into one, then Split… on them (undone afterwards)."""
+    view = win.library_view
+    people = [p for p in view.people_page.model.people() if p.name][:3]
+    if len(people) < 3:
+        return
+    win.controller.merge([p.id for p in people[1:]], people[0].id)
+    settle(app, win)
+    view.open_person(people[0].id)
+    settle(app, win, 1500)
+    grab(win, out, "12-person-mixed")
+    view.person_page.split_button.click()
+    settle(app, win, 2000)
+    dialog = view.person_page.split_dialog
+    grab(dialog if not SCREEN else win, out, "13-split")
+    dialog.close()
+    win.controller.undo()
+    settle(app, win)
 
 
 if __name__ == "__main__":

@@ -116,3 +116,18 @@ def test_search_by_image_uses_the_face_pipeline(cli, faces_dev, library):
         "search", "--image", str(faces_dev / "images/s00004.jpg"), "--threshold", "-1", "--json"
     )
     assert status == 0 and len(hits) == 50  # --threshold -1: every face qualifies, --limit 50
+
+
+def test_split_shows_a_mixed_person_as_groups_and_writes_nothing(cli):
+    a, b = (cluster_of(None, cli.synth, who) for who in (0, 1))
+    assert cli("merge", str(a), str(b), "--json")[0] == 0
+    status, groups = cli("split", str(a), "--json")
+    assert status == 0
+    big = [set(g["face_ids"]) for g in groups if len(g["face_ids"]) >= 3]
+    truths = [{cli.synth.truth[f] for f in g} for g in big]
+    assert sorted(map(sorted, truths)) == [[0], [1]]
+    status, text = cli("split", str(a))
+    assert status == 0 and text.startswith("group 1:") and "move FACE... --new" in text
+    assert cli("person", str(a), "--json")[1]["face_count"] == sum(
+        len(g["face_ids"]) for g in groups
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from album.library.schema import (
     Root,
 )
 from album.people import UNSORTED, People, PeopleError
-from album.people.types import ClusterSettings
+from album.people.split import propose_split
+from album.people.types import ClusterSettings, FaceInfo
+from album.search.index import VectorIndex
 
 DIM = 128  # the default model's size, so a real photo's embedding can query it
 
@@ -384,6 +387,24 @@ def test_suggestion_proposes_the_named_person_and_accept_merges(people, synth):
     assert all(person_of(synth.lib, f) == (a, "confirmed") for f in part)
 
 
+def test_accepting_a_suggestion_keeps_the_persons_cover(people, synth):
+    a = cluster_of(people, synth, 0)
+    people.name(a, "Ann")
+    shown = people.person(a).cover_face_id
+    part = synth.faces_of(0)[:6]
+    people.split(part)
+    with synth.lib.transaction() as s:  # the arriving faces are the largest ones
+        for face in s.scalars(select(Face).where(Face.id.in_(part))):
+            face.quality = 999.0
+    top = people.suggestions()[0]
+    assert set(top.face_ids) == set(part)
+    people.accept_suggestion(top)
+    assert people.person(a).cover_face_id == shown
+    people.undo()
+    with synth.lib.session() as s:
+        assert s.get(Person, a).cover_face_id is None  # still the default one, as before
+
+
 def test_declined_suggestion_is_never_proposed_again(people, synth):
     a = cluster_of(people, synth, 0)
     people.name(a, "Ann")
@@ -465,3 +486,49 @@ def test_assignment_never_puts_two_faces_of_a_photo_in_one_person(people, synth)
     people.assign_new([first, second])
     placed = [person_of(synth.lib, f)[0] for f in (first, second)]
     assert placed.count(cluster_of(people, synth, 0)) == 1
+
+
+# -- split proposal ------------------------------------------------------------------------------
+def test_three_people_merged_into_one_come_back_as_three_groups(people, synth):
+    a, b, c = (cluster_of(people, synth, who) for who in (0, 1, 2))
+    people.merge(a, b, c)
+    before = state(synth.lib)
+    groups = people.split_proposal(a)
+    assert state(synth.lib) == before  # a proposal writes nothing
+    faces = [f.id for f in people.person_faces(a)]
+    assert sorted(f for g in groups for f in g.face_ids) == sorted(faces)
+    big = [g for g in groups if len(g.face_ids) >= 3]
+    assert len(big) == 3
+    for group in big:  # each group is one true person, and holds most of them
+        (who, count), *others = Counter(synth.truth[f] for f in group.face_ids).most_common()
+        assert not others and count >= len(synth.faces_of(who)) - 2
+        assert group.cohesion > 0.5
+
+
+def test_one_person_is_one_group(people, synth):
+    groups = people.split_proposal(cluster_of(people, synth, 3))
+    assert len(groups) == 1
+
+
+def test_a_stray_face_rejoins_its_group_but_never_across_a_shared_photo():
+    rng = np.random.default_rng(0)
+    centre = rng.normal(size=16)
+    centre /= np.linalg.norm(centre)
+    vectors = [centre + rng.normal(0, 0.08, 16) for _ in range(5)]
+    stray = centre + rng.normal(0, 0.35, 16)  # like the others on average, below the strict bar
+    vectors = np.stack([*vectors, stray])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(np.arange(1, 7), vectors)
+    sims = vectors[:5] @ vectors[5]
+    strict, loose = float(sims.mean() + 0.05), float(sims.mean() - 0.05)
+
+    def faces(photo_of_stray: int) -> list[FaceInfo]:
+        photos = [1, 2, 3, 4, 5, photo_of_stray]
+        return [FaceInfo(i + 1, p, 1, "auto", (0, 0, 1, 1), 1.0) for i, p in enumerate(photos)]
+
+    joined = propose_split(faces(6), index, strict, attach=loose)
+    assert [len(g.face_ids) for g in joined] == [6]
+    apart = propose_split(faces(6), index, strict, attach=strict)
+    assert [len(g.face_ids) for g in apart] == [5, 1]
+    same_photo = propose_split(faces(1), index, strict, attach=loose)
+    assert [len(g.face_ids) for g in same_photo] == [5, 1]

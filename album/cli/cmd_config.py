@@ -50,11 +50,29 @@ def run(args: argparse.Namespace) -> int:
         lib.set_setting(args.key, value)
     settings = lib.settings()
     shown = {k: settings.get(k) for k in ([args.key] if args.key else sorted(KNOWN))}
+    grouping = _grouping(lib) if args.key is None else None
     if args.json:
-        print_json(shown)
+        print_json(shown if grouping is None else {**shown, "grouping": grouping})
     else:
         print_table(
             ["setting", "value", "meaning"],
             [(k, json.dumps(v), KNOWN[k][1]) for k, v in shown.items()],
         )
+        if grouping is not None:
+            print(f"\nGrouping threshold {grouping['description']}")
     return 0
+
+
+def _grouping(lib) -> dict | None:
+    """The grouping threshold of the active model for this library, and what it means."""
+    from album.people import People
+
+    if lib.active_model_id() is None:
+        return None
+    meaning = People(lib).threshold_meaning()
+    return {
+        "threshold": meaning.threshold,
+        "false_match_rate": meaning.fmr,
+        "faces": meaning.faces,
+        "description": meaning.describe(),
+    }

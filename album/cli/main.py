@@ -30,6 +30,7 @@ COMMANDS = [
     "album.cli.cmd_name",
     "album.cli.cmd_merge",
     "album.cli.cmd_move",
+    "album.cli.cmd_split",
     "album.cli.cmd_reject",
     "album.cli.cmd_hide",
     "album.cli.cmd_cover",

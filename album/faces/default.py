@@ -70,6 +70,7 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
         TorchEmbedder,
         WeightsRefused,
         load_default_embedder,
+        load_default_spec,
         load_trusted_embedder,
     )
     from training.backbones import create_backbone
@@ -87,12 +88,10 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
                 back = lib.builtin_model_id()
                 hint = f"; go back with `face-album use-model {back}`" if back else ""
                 raise WeightsRefused(f"model {active['id']}: {error}{hint}") from error
-        if active is not None:
-            spec = ModelSpec.from_dict(active["spec"])
-            default = load_default_embedder(device=device)
-            if spec.name != default.spec.name:
-                return TorchEmbedder(spec, create_backbone(spec.backbone, pretrained=True), device)
-            return default
+        stored = (active or {}).get("spec") or {}
+        if stored.get("backbone") and stored.get("name") != load_default_spec().name:
+            spec = ModelSpec.from_dict(stored)
+            return TorchEmbedder(spec, create_backbone(spec.backbone, pretrained=True), device)
     return load_default_embedder(device=device)
 
 

@@ -6,14 +6,16 @@ import argparse
 import gc
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from album.gui.icon import app_icon
 from album.gui.main_window import SETTINGS_LIBRARY, MainWindow
+from album.gui.startup import clear_foreign_qt_paths, startup_problem
 from album.library.library import ENV_LIBRARY
 
 LIBRARY_SUFFIXES = {".db", ".sqlite", ".sqlite3"}
@@ -67,14 +69,38 @@ def main(argv: list[str] | None = None) -> int:
     """Run the app; returns the exit code. `argv` excludes the program name."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app = QApplication.instance()
+    if app is None:
+        clear_foreign_qt_paths()  # before Qt loads its platform plugin
+        problem = startup_problem()
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
+        app = QApplication([sys.argv[0], *argv])
     app.setOrganizationName("face-album")
     app.setApplicationName("Face Album")
     app.setWindowIcon(app_icon())
     window = create_window(argv, QSettings())
     gc.freeze()  # startup objects live as long as the app: keep them out of GC pauses
     window.show()
+    close_on_signals(app, window)
     return app.exec()
+
+
+def close_on_signals(app: QApplication, window: MainWindow) -> None:
+    """Ctrl+C in the terminal, or SIGTERM at logout, closes the window as its Quit does: the
+    scan stops after the photo in flight and the library closes; the exit code is 0."""
+
+    def close(_signum: int, _frame: object) -> None:
+        window.close()
+        app.quit()
+
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    # Python runs signal handlers between bytecodes: wake it up now and then while Qt waits
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,28 @@ class AlbumController(QObject):
     changed = Signal(object)  # ChangeSet, or None when anything may have changed (scan, recluster)
     message = Signal(str)  # a short sentence for the status bar
 
-    def __init__(self, lib: Library, ops: Ops, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        lib: Library,
+        ops: Ops,
+        parent: QObject | None = None,
+        pipeline: object | None = None,
+    ) -> None:
+        """`pipeline`: the face pipeline for faces drawn by hand (None: the library's own,
+        loaded on first use)."""
         super().__init__(parent)
         self.lib, self.ops = lib, ops
         self.people = People(lib)
         self.can_undo = False
+        self._pipeline = pipeline
+
+    def face_pipeline(self):
+        """The pipeline a drawn face is embedded with; call it on the library thread."""
+        if self._pipeline is None:
+            from album.faces.default import load_pipeline
+
+            self._pipeline = load_pipeline(self.lib)
+        return self._pipeline
 
     def read(self, fn: Callable[[People], Any], on_done: Callable[[Any], None]) -> None:
         """Run `fn(people)` on the library thread; `on_done(result)` back on the GUI thread."""

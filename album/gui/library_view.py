@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from album.gui.controller import AlbumController
 from album.gui.loaders import ChipLoader, PhotoLoader
+from album.gui.naming import Namer
 from album.gui.people_page import PeoplePage
 from album.gui.person_page import PersonPage
 from album.gui.person_picker import Choice, PersonPicker
@@ -34,10 +35,13 @@ class LibraryView(QStackedWidget):
         )
         self.photos = ThumbnailCache(PhotoLoader(220), capacity=600, parent=self)
         self.full = ThumbnailCache(PhotoLoader(2400), capacity=4, threads=1, parent=self)
-        self.people_page = PeoplePage(controller, self.chips)
-        self.person_page = PersonPage(controller, self.chips, self.photos, self.pick_person)
+        self.namer = Namer(controller, self)
+        self.people_page = PeoplePage(controller, self.chips, self.namer)
+        self.person_page = PersonPage(
+            controller, self.chips, self.photos, self.pick_person, self.namer
+        )
         self.unsorted_page = UnsortedPage(controller, self.chips, self.pick_person)
-        self.viewer_page = ViewerPage(controller, self.photos, self.full)
+        self.viewer_page = ViewerPage(controller, self.photos, self.full, self.pick_person)
         self.suggestions_page = SuggestionsPage(controller, self.chips)
         self.retrain_page = RetrainPage(controller)
         for page in (
@@ -56,10 +60,11 @@ class LibraryView(QStackedWidget):
         self.people_page.person_opened.connect(self.open_person)
         self.people_page.unsorted_opened.connect(self.open_unsorted)
         self.people_page.review_opened.connect(self.open_suggestions)
-        self.person_page.photo_opened.connect(self.open_photo)
+        self.person_page.photo_opened.connect(self._open_person_photo)
         self.person_page.person_gone.connect(self.back)
         self.unsorted_page.photo_opened.connect(self.open_photo)
-        self.viewer_page.photo_opened.connect(self.open_photo)
+        self.viewer_page.photo_opened.connect(self._open_search_result)
+        self.viewer_page.closed.connect(self.back)
         self.suggestions_page.finished.connect(self.people_page.refresh)
         self.controller.changed.connect(self._on_changed)
 
@@ -74,8 +79,19 @@ class LibraryView(QStackedWidget):
     def open_unsorted(self) -> None:
         self._go(self.unsorted_page, None)
 
-    def open_photo(self, photo_id: int) -> None:
-        self._go(self.viewer_page, photo_id)
+    def open_photo(
+        self, photo_id: int, sequence: list[int] | None = None, face_id: int | None = None
+    ) -> None:
+        """The viewer on `photo_id`; Left / Right walk `sequence`; `face_id` is highlighted."""
+        self._go(self.viewer_page, (photo_id, sequence, face_id, False))
+
+    def _open_person_photo(self, photo_id: int) -> None:
+        rows = self.person_page.photo_model.rows()
+        face = next((r.face_id for r in rows if r.photo_id == photo_id), None)
+        self.open_photo(photo_id, [r.photo_id for r in rows], face)
+
+    def _open_search_result(self, photo_id: int, sequence: list[int], face_id: int | None) -> None:
+        self._go(self.viewer_page, (photo_id, sequence, face_id, True))
 
     def open_suggestions(self) -> None:
         self._go(self.suggestions_page, None)
@@ -103,7 +119,7 @@ class LibraryView(QStackedWidget):
         elif page is self.unsorted_page:
             self.unsorted_page.refresh()
         elif page is self.viewer_page:
-            self.viewer_page.show_photo(arg)
+            self.viewer_page.show_photo(*(arg if isinstance(arg, tuple) else (arg,)))
         elif page is self.suggestions_page:
             self.suggestions_page.start()
         elif page is self.retrain_page:
@@ -111,14 +127,15 @@ class LibraryView(QStackedWidget):
 
     # -- changes ----------------------------------------------------------------------------
     def _on_changed(self, changes: ChangeSet | None) -> None:
-        self.people_page.refresh()
+        # tiles stay put while the user names and merges; a scan's new people sort in
+        self.people_page.refresh(resort=changes is None)
         current = self.currentWidget()
         if current is self.person_page:
             self.person_page.on_changed(changes)
         elif current is self.unsorted_page:
             self.unsorted_page.on_changed(changes)
         elif current is self.viewer_page and self.viewer_page.detail is not None:
-            self.viewer_page.show_photo(self.viewer_page.detail.photo_id)
+            self.viewer_page.reload()
 
     def shutdown(self) -> None:
         """Stop decoding before the caches go away (a worker must not report to a deleted one)."""

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QLabel,
     QMainWindow,
     QMessageBox,
     QStackedWidget,
@@ -31,13 +32,65 @@ from album.gui.welcome import WelcomePage
 from album.library.library import Library
 
 SETTINGS_LIBRARY = "library/path"
-SHORTCUTS = """People: Enter opens a person · F2 renames · Ctrl+M merges the selected people ·
-Ctrl+H hides · drag a person onto another to merge them.
-A person's faces: Delete = not this person · M = move to… · X = not a face.
-Unsorted faces: M = add to a person · X = not a face.
-Suggestions (R): Y = yes · N = no · S = skip.
-Everywhere: Ctrl+Z undoes the last change · Alt+Left goes back · F5 rescans ·
-Ctrl+1 People · Ctrl+2 Unsorted faces."""
+SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_VIEWER_SPLIT = "window/viewer_splitter"
+DEFAULT_SIZE = (1600, 1000)  # at most, on a first start
+SCREEN_SHARE = 0.9  # a first window takes at most this much of the screen's free area
+SHORTCUTS = [
+    (
+        "People",
+        [
+            ("Enter", "open a person"),
+            ("F2", "rename"),
+            ("Ctrl+M", "merge the selected people"),
+            ("drag onto another", "merge two people"),
+            ("Ctrl+H", "hide"),
+        ],
+    ),
+    (
+        "A person",
+        [
+            ("Delete", "not this person (selected faces or photos)"),
+            ("M", "move to…"),
+            ("X", "not a face"),
+            ("Split…", "sort a mixed person into groups"),
+        ],
+    ),
+    ("Unsorted faces", [("M", "add to a person"), ("X", "not a face")]),
+    ("Suggestions (R)", [("Y / N / S", "yes / no / skip"), ("Delete or ✕", "not this face")]),
+    (
+        "Photo viewer",
+        [
+            ("← →", "previous / next photo"),
+            ("wheel, + − 0", "zoom"),
+            ("right-click a face", "name or fix it"),
+            ("Escape", "back"),
+        ],
+    ),
+    (
+        "Everywhere",
+        [
+            ("Ctrl+Z", "undo the last change"),
+            ("Alt+Left", "back"),
+            ("F5", "rescan"),
+            ("Ctrl+1 / Ctrl+2", "People / Unsorted faces"),
+            ("Ctrl+Q", "quit"),
+        ],
+    ),
+]
+
+
+def shortcuts_html() -> str:
+    """The shortcuts as a table, one per line: a phrase never wraps in the middle."""
+    rows = []
+    for section, keys in SHORTCUTS:
+        rows.append(f"<tr><td colspan=2><b>{section}</b></td></tr>")
+        rows += [
+            f"<tr><td style='white-space:nowrap; padding-right:16px'>{key}</td>"
+            f"<td style='white-space:nowrap'>{what}</td></tr>"
+            for key, what in keys
+        ]
+    return "<table cellspacing=2>" + "".join(rows) + "</table>"
 
 
 class MainWindow(QMainWindow):
@@ -47,7 +100,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("Face Album")
         self.setWindowIcon(app_icon())
-        self.resize(1200, 800)
         self.settings = settings
         self.ops = Ops(self)
         self.ops.failed.connect(self.show_error)
@@ -56,6 +108,9 @@ class MainWindow(QMainWindow):
         self.controller: AlbumController | None = None
         self.library_view: LibraryView | None = None
         self._paused = False
+        self._resuming = False
+        self._carried = (0, 0, 0)  # photos, faces, unreadable files of the runs before a pause
+        self.scan_status = QLabel()  # the last scan's outcome, kept until the next scan
         self.problems_box: QMessageBox | None = None  # the last "files could not be read" note
         self.welcome = WelcomePage()
         self.scan_bar = ScanBar()
@@ -68,8 +123,21 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.scan_bar)
         self.setCentralWidget(central)
+        self.statusBar().addPermanentWidget(self.scan_status)
         self._make_actions()
         self._connect()
+        self._restore_geometry()
+
+    def _restore_geometry(self) -> None:
+        """Last session's size and place, else a size that fits this screen's free area."""
+        saved = self.settings.value(SETTINGS_GEOMETRY)
+        if saved is not None and self.restoreGeometry(saved):
+            return
+        free = self.screen().availableGeometry()
+        width = min(DEFAULT_SIZE[0], int(free.width() * SCREEN_SHARE))
+        height = min(DEFAULT_SIZE[1], int(free.height() * SCREEN_SHARE))
+        self.resize(width, height)
+        self.move(free.center() - self.rect().center())
 
     # -- libraries --------------------------------------------------------------------------
     def open_library(self, path: str | Path | None) -> bool:
@@ -83,9 +151,12 @@ class MainWindow(QMainWindow):
         self._close_library()
         self.lib = lib
         self.settings.setValue(SETTINGS_LIBRARY, str(lib.path))
-        self.controller = AlbumController(lib, self.ops, self)
+        self.controller = AlbumController(lib, self.ops, self, self.scanner.pipeline)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library_view = LibraryView(self.controller)
+        split = self.settings.value(SETTINGS_VIEWER_SPLIT)
+        if split is not None:
+            self.library_view.viewer_page.splitter.restoreState(split)
         grid = self.library_view.people_page.view
         grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         grid.addActions([self.rename_action, self.merge_action, self.hide_action])
@@ -103,6 +174,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _close_library(self) -> None:
+        if self.library_view is not None:
+            state = self.library_view.viewer_page.splitter.saveState()
+            self.settings.setValue(SETTINGS_VIEWER_SPLIT, state)
         self.scanner.stop()
         self.scanner.wait()
         self.ops.wait()
@@ -125,24 +199,34 @@ class MainWindow(QMainWindow):
             self.add_folders([Path(folder)])
 
     # -- scanning ---------------------------------------------------------------------------
-    def start_scan(self) -> None:
+    def start_scan(self, resumed: bool = False) -> None:
         if self.lib is None or self.scanner.is_running():
             return
         if self.pages.currentWidget() is not self.library_view:
             self._show_library()
+        self._resuming = resumed and self._paused
+        if not self._resuming:
+            self._carried = (0, 0, 0)
         self._paused = False
         self.scanner.start(self.lib)
+
+    def resume_scan(self) -> None:
+        self.start_scan(resumed=True)
 
     def pause_scan(self) -> None:
         self._paused = True
         self.scanner.stop()
 
     def stop_scan(self) -> None:
-        self._paused = False
+        was_paused, self._paused = self._paused, False
+        if was_paused and not self.scanner.is_running():
+            self.scan_bar.hide()  # Stop on a paused scan: nothing runs, the bar goes
+            self._update_actions()
         self.scanner.stop()
 
     def _on_scan_started(self) -> None:
-        self.scan_bar.show_started()
+        self.scan_bar.show_started(self._resuming)
+        self.scan_status.clear()
         self._update_actions()
 
     def _on_grouped(self) -> None:
@@ -150,11 +234,20 @@ class MainWindow(QMainWindow):
             self.controller.reload()
 
     def _on_scan_finished(self, summary: object, stopped: bool) -> None:
+        photos, faces, errors = self._carried
+        self._carried = (
+            photos + summary.new + summary.changed,
+            faces + summary.faces_found,
+            errors + summary.errors,
+        )
         if stopped and self._paused:
             self.scan_bar.show_paused()
         else:
             self.scan_bar.hide()
-        self.statusBar().showMessage(_scan_report(summary, stopped), 15000)
+        head = "Scan paused" if self._paused else "Scan stopped" if stopped else "Scan finished"
+        self.scan_status.setText(_scan_report(head, *self._carried))
+        if not (stopped and self._paused):
+            self._carried = (0, 0, 0)
         if self.controller is not None:
             self.controller.reload()  # the scan grouped its new faces before returning
         self._update_actions()
@@ -199,7 +292,7 @@ class MainWindow(QMainWindow):
             "Review suggestions", "R", lambda: self._view("open_suggestions")
         )
         self.retrain_action = action("Retrain", None, lambda: self._view("open_retrain"))
-        self.rescan_action = action("Rescan", "F5", self.start_scan)
+        self.rescan_action = action("Rescan", "F5", lambda: self.start_scan())
         self.add_folder_action = action("Add folder…", "Ctrl+O", self.choose_folder)
         self.undo_action = action("Undo", QKeySequence.StandardKey.Undo, self.undo)
         self.rename_action = action("Rename", "F2", self.rename_current)
@@ -208,6 +301,8 @@ class MainWindow(QMainWindow):
         self.settings_action = action(
             "Settings…", QKeySequence.StandardKey.Preferences, self.open_settings
         )
+        self.quit_action = action("Quit", "Ctrl+Q", self.close)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self._make_menus()
 
     def _make_menus(self) -> None:
@@ -231,6 +326,8 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&Library")
         for act in (self.add_folder_action, self.rescan_action, self.settings_action):
             file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
         for act in (self.undo_action, self.rename_action, self.merge_action, self.hide_action):
             edit_menu.addAction(act)
@@ -253,7 +350,7 @@ class MainWindow(QMainWindow):
         self.scanner.failed.connect(self._on_scan_failed)
         self.scanner.grouped.connect(self._on_grouped)
         self.scan_bar.pause_clicked.connect(self.pause_scan)
-        self.scan_bar.resume_clicked.connect(self.start_scan)
+        self.scan_bar.resume_clicked.connect(self.resume_scan)
         self.scan_bar.stop_clicked.connect(self.stop_scan)
 
     def _update_actions(self) -> None:
@@ -332,7 +429,10 @@ class MainWindow(QMainWindow):
             self.open_library(dialog.chosen_library)
 
     def show_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", SHORTCUTS, parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "Keyboard shortcuts", shortcuts_html(), parent=self
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
@@ -344,18 +444,15 @@ class MainWindow(QMainWindow):
         box.open()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self._close_library()
         super().closeEvent(event)
 
 
-def _scan_report(summary: object, stopped: bool) -> str:
-    head = "Scan paused" if stopped else "Scan finished"
-    parts = [
-        count_of(summary.new + summary.changed, "new photo"),
-        count_of(summary.faces_found, "face") + " found",
-    ]
-    if summary.errors:
-        parts.append(count_of(summary.errors, "file") + " could not be read")
+def _scan_report(head: str, photos: int, faces: int, errors: int) -> str:
+    parts = [count_of(photos, "new photo"), count_of(faces, "face") + " found"]
+    if errors:
+        parts.append(count_of(errors, "file") + " could not be read")
     return f"{head}: " + ", ".join(parts) + "."
 
 

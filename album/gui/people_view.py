@@ -15,14 +15,13 @@ from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
+    QRect,
     Qt,
     Signal,
 )
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QListView,
-    QWidget,
-)
+from PySide6.QtGui import QColor, QDragMoveEvent, QDropEvent, QMouseEvent, QPainter
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QListView, QWidget
 
 from album.gui.person_delegate import UNNAMED, PersonDelegate, PersonRole
 from album.gui.thumbs import ThumbnailCache
@@ -33,6 +32,7 @@ PersonIdRole = Qt.ItemDataRole.UserRole + 1
 PhotoCountRole = Qt.ItemDataRole.UserRole + 2
 CoverRole = Qt.ItemDataRole.UserRole + 3
 ModelIndex = QModelIndex | QPersistentModelIndex
+DRAG_FACE = 72  # size of the face that follows the pointer while dragging a person
 
 
 def person_label(name: str | None) -> str:
@@ -60,9 +60,13 @@ class PeopleModel(QAbstractListModel):
         self._thumbs = thumbs
         thumbs.ready.connect(self._on_thumb)
 
-    def set_people(self, people: Sequence) -> None:
-        """Replace the rows; keeps the view (selection, scroll) when only the details changed."""
+    def set_people(self, people: Sequence, keep_order: bool = False) -> None:
+        """Replace the rows; keeps the view (selection, scroll) when only the details changed.
+        `keep_order`: people already shown keep their places (new ones follow, sorted)."""
         people = sort_people(people)
+        if keep_order:
+            place = {p.id: row for row, p in enumerate(self._people)}
+            people.sort(key=lambda p: place.get(p.id, len(place)))  # stable: new ones sorted
         if [p.id for p in people] == [p.id for p in self._people]:
             self._people = people
             self._index_covers()
@@ -167,7 +171,16 @@ class PeopleModel(QAbstractListModel):
 
 
 class PeopleView(QListView):
-    """Icon-mode grid with uniform cells; double-click (or Enter) opens a person."""
+    """Icon-mode grid with uniform cells; double-click (or Enter) opens a person.
+
+    Dragging a person onto another is done here with plain mouse events (press, move, release),
+    not QDrag: it never leaves this grid, it works the same on every platform plugin (offscreen
+    has no drag and drop at all), and tests drive it with real mouse events. The person under
+    the pointer is ringed (`drop_target`) and the dragged faces follow the pointer; release on
+    a person asks to merge (`model.merge_requested`); Escape or release elsewhere cancels.
+    Drops from other widgets (faces) are handled here too, not by QListView, whose static icon
+    mode turns drops off on the viewport and would treat a drop as moving rows.
+    """
 
     person_activated = Signal(int)
 
@@ -186,13 +199,151 @@ class PeopleView(QListView):
             QAbstractItemView.EditTrigger.EditKeyPressed
             | QAbstractItemView.EditTrigger.SelectedClicked
         )
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.setDragEnabled(False)  # people are dragged by `_PersonDrag`, below
         self.setAcceptDrops(True)
         self.setDropIndicatorShown(True)
         self.setItemDelegate(PersonDelegate(self))
+        self.viewport().setAcceptDrops(True)  # after setMovement(Static), which turns it off
+        self.drop_target: QPersistentModelIndex | None = None
+        self._press: tuple[QPoint, QPersistentModelIndex] | None = None
+        self.dragging: list[int] = []  # ids of the people being dragged
+        self._drag_pos = QPoint()
         self.activated.connect(lambda index: self.person_activated.emit(index.data(PersonIdRole)))
+
+    # -- dragging people onto a person ---------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        super().mousePressEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and index.isValid():
+            self._press = (event.position().toPoint(), QPersistentModelIndex(index))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position().toPoint()
+        if (
+            self._press is not None
+            and not self.dragging
+            and event.buttons() & Qt.MouseButton.LeftButton
+        ):
+            if (pos - self._press[0]).manhattanLength() >= QApplication.startDragDistance():
+                self._start_drag()
+        if not self.dragging:
+            super().mouseMoveEvent(event)
+            return
+        self._drag_pos = pos
+        self._set_drop_target(self._person_target(self.indexAt(pos)))
+        self.viewport().update()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        self._press = None
+        if not self.dragging:
+            super().mouseReleaseEvent(event)
+            return
+        target = self._person_target(self.indexAt(event.position().toPoint()))
+        sources = self._end_drag()
+        self.setState(QAbstractItemView.State.NoState)  # as the skipped release would have
+        if target is not None:
+            self.model().merge_requested.emit(sources, target.data(PersonIdRole))
+
+    def keyPressEvent(self, event) -> None:
+        if self.dragging and event.key() == Qt.Key.Key_Escape:
+            self._end_drag()
+            return
+        super().keyPressEvent(event)
+
+    def _start_drag(self) -> None:
+        pressed = self._press[1]
+        selected = self.selectionModel().isSelected(self.model().index(pressed.row(), 0))
+        self.dragging = self.selected_person_ids() if selected else [pressed.data(PersonIdRole)]
+        self.viewport().setCursor(Qt.CursorShape.DragMoveCursor)
+
+    def _end_drag(self) -> list[int]:
+        dragged, self.dragging, self._press = self.dragging, [], None
+        self._set_drop_target(None)
+        self.viewport().unsetCursor()
+        self.viewport().update()
+        return dragged
+
+    def _person_target(self, index: QModelIndex) -> QModelIndex | None:
+        if not index.isValid() or index.data(PersonIdRole) in self.dragging:
+            return None
+        return index
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.dragging:
+            self._paint_dragged()
+
+    def _paint_dragged(self) -> None:
+        """The first dragged face under the pointer, with how many people are dragged."""
+        row = self.model().row_of(self.dragging[0])
+        face = (
+            None if row is None else self.model().index(row, 0).data(Qt.ItemDataRole.DecorationRole)
+        )
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setOpacity(0.75)
+        rect = QRect(0, 0, DRAG_FACE, DRAG_FACE)
+        rect.moveCenter(self._drag_pos)
+        if face is not None and not face.isNull():
+            painter.drawPixmap(rect, face)
+        else:
+            painter.setBrush(QColor(128, 128, 128))
+            painter.drawEllipse(rect)
+        if len(self.dragging) > 1:
+            painter.setOpacity(1.0)
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{len(self.dragging)}")
+        painter.end()
+
+    # -- drops from other widgets --------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasFormat(PERSON_MIME) or mime.hasFormat(FACE_MIME):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        target = self._target(event)
+        self._set_drop_target(target)
+        if target is None:
+            event.ignore()
+        else:
+            event.setDropAction(Qt.DropAction.CopyAction)  # the source keeps its rows
+            event.accept(self.visualRect(target))
+
+    def dragLeaveEvent(self, event) -> None:
+        self._set_drop_target(None)
+        event.accept()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        target = self._target(event)
+        self._set_drop_target(None)
+        if target is None:
+            event.ignore()
+            return
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        self.model().dropMimeData(event.mimeData(), Qt.DropAction.MoveAction, -1, -1, target)
+
+    def _target(self, event: QDragMoveEvent | QDropEvent) -> QModelIndex | None:
+        """The person under the pointer, if the drag may land there (not on itself)."""
+        index = self.indexAt(event.position().toPoint())
+        mime = event.mimeData()
+        if not index.isValid():
+            return None
+        if mime.hasFormat(PERSON_MIME):
+            dragged = json.loads(bytes(mime.data(PERSON_MIME)))
+            return None if dragged == [index.data(PersonIdRole)] else index
+        return index if mime.hasFormat(FACE_MIME) else None
+
+    def _set_drop_target(self, index: QModelIndex | None) -> None:
+        old = self.drop_target
+        self.drop_target = None if index is None else QPersistentModelIndex(index)
+        for changed in (old, self.drop_target):
+            if changed is not None and changed.isValid():
+                self.viewport().update(self.visualRect(self.model().index(changed.row(), 0)))
 
     def selected_person_ids(self) -> list[int]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes())

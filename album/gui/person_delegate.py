@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QLineEdit, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -26,6 +26,13 @@ class PersonDelegate(QStyledItemDelegate):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._cells: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self.attach_completer = None  # set by the page: completes names in the rename box
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: ModelIndex):
+        editor = super().createEditor(parent, option, index)
+        if isinstance(editor, QLineEdit) and self.attach_completer is not None:
+            self.attach_completer(editor)
+        return editor
 
     def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
         return CELL
@@ -33,18 +40,29 @@ class PersonDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
         state = option.state
         selected = bool(state & QStyle.StateFlag.State_Selected)
-        if selected or state & QStyle.StateFlag.State_MouseOver:
-            color = option.palette.color(QPalette.ColorRole.Highlight)
-            color.setAlpha(90 if selected else 35)
-            painter.save()
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(color)
-            painter.drawRoundedRect(option.rect.adjusted(3, 3, -3, -3), 10, 10)
-            painter.restore()
+        target = getattr(self.parent(), "drop_target", None)
+        dropping = target is not None and target.row() == index.row()
+        if dropping or selected or state & QStyle.StateFlag.State_MouseOver:
+            self._paint_highlight(painter, option, dropping, selected)
         person = index.data(PersonRole)
         face = index.data(Qt.ItemDataRole.DecorationRole)
         painter.drawPixmap(option.rect.topLeft(), self._cell(person, face, option))
+
+    def _paint_highlight(
+        self, painter: QPainter, option: QStyleOptionViewItem, dropping: bool, selected: bool
+    ) -> None:
+        """Selection / hover tint; the person a drag would merge into gets a ring as well."""
+        color = option.palette.color(QPalette.ColorRole.Highlight)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if dropping:
+            painter.setPen(QPen(color, 3))
+        else:
+            painter.setPen(Qt.PenStyle.NoPen)
+        color.setAlpha(120 if dropping else 90 if selected else 35)
+        painter.setBrush(color)
+        painter.drawRoundedRect(option.rect.adjusted(3, 3, -3, -3), 10, 10)
+        painter.restore()
 
     def _cell(self, person, face: QPixmap | None, option: QStyleOptionViewItem) -> QPixmap:
         key = (

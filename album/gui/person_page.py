@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from album.gui.controller import AlbumController
 from album.gui.faces_view import FaceGrid, FaceModel, add_widget_actions
+from album.gui.naming import Namer
 from album.gui.person_picker import Choice
 from album.gui.photos_view import PhotoGrid, PhotoModel
 from album.gui.queries import PhotoRow, face_photos
+from album.gui.split_dialog import SplitDialog
 from album.gui.thumbs import ThumbnailCache
 from album.people.types import ChangeSet, PeopleError, PersonSummary
 
-FACES_HINT = "Wrong face? Select it, then Delete = not this person, M = move, X = not a face."
+FACES_HINT = (
+    "Wrong faces? Select them (photos or faces; Ctrl/Shift+click for several), then "
+    "Delete = not this person, M = move, X = not a face. Several people in here? Split…"
+)
 
 Picker = Callable[[str, int | None], Choice | None]
 
@@ -32,28 +45,39 @@ class PersonPage(QWidget):
         chips: ThumbnailCache,
         photos: ThumbnailCache,
         pick_person: Picker,
+        namer: Namer,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._controller, self._pick_person = controller, pick_person
+        self._controller, self._pick_person, self._namer = controller, pick_person, namer
+        self._chips = chips
+        self.split_dialog: SplitDialog | None = None
         self.person_id: int | None = None
         self._summary: PersonSummary | None = None
+        self._asked_name: str | None = None  # Enter, then focus out: ask once
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("Add a name")
+        namer.attach(self.name_edit)
         self.name_edit.setStyleSheet(
             "font-size: 18pt; font-weight: 600; border: none; background: transparent;"
         )
         self.counts = QLabel()
         self.hide_button = QPushButton("Hide person")
+        self.split_button = QPushButton("Split…")
+        self.split_button.setToolTip(
+            "More than one person in here? See their faces sorted into groups"
+        )
         self.photo_model = PhotoModel(photos, self)
         self.photo_grid = PhotoGrid()
         self.photo_grid.setModel(self.photo_model)
+        self.photo_grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.face_model = FaceModel(chips, self)
         self.face_strip = FaceGrid(72, strip=True)
         self.face_strip.setModel(self.face_model)
         self.remove_button = QPushButton("Not this person")
         self.move_button = QPushButton("Move to…")
         self.not_face_button = QPushButton("Not a face")
+        self._selection_from: FaceGrid | PhotoGrid = self.face_strip  # where the user last selected
         self._layout()
         self._connect()
 
@@ -61,9 +85,12 @@ class PersonPage(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.name_edit, 1)
         header.addWidget(self.counts)
+        header.addWidget(self.split_button)
         header.addWidget(self.hide_button)
         fixes = QHBoxLayout()
-        fixes.addWidget(QLabel(FACES_HINT), 1)
+        hint = QLabel(FACES_HINT)
+        hint.setWordWrap(True)
+        fixes.addWidget(hint, 1)
         for button in (self.remove_button, self.move_button, self.not_face_button):
             fixes.addWidget(button)
         layout = QVBoxLayout(self)
@@ -75,19 +102,31 @@ class PersonPage(QWidget):
     def _connect(self) -> None:
         self.name_edit.editingFinished.connect(self._rename)
         self.hide_button.clicked.connect(self.toggle_hidden)
+        self.split_button.clicked.connect(self.open_split)
         self.photo_grid.photo_activated.connect(self.photo_opened)
         self.remove_button.clicked.connect(self.remove_selected)
         self.move_button.clicked.connect(self.move_selected)
         self.not_face_button.clicked.connect(self.not_face_selected)
-        add_widget_actions(
-            self.face_strip,
-            [
-                ("Not this person", "Delete", self.remove_selected),
-                ("Move to…", "M", self.move_selected),
-                ("Not a face", "X", self.not_face_selected),
-                ("Use as cover", None, self.cover_selected),
-            ],
-        )
+        fixes = [
+            ("Not this person", "Delete", self.remove_selected),
+            ("Move to…", "M", self.move_selected),
+            ("Not a face", "X", self.not_face_selected),
+            ("Use as cover", None, self.cover_selected),
+        ]
+        for grid in (self.face_strip, self.photo_grid):
+            add_widget_actions(grid, fixes)
+            grid.selectionModel().selectionChanged.connect(
+                lambda *_a, g=grid: setattr(self, "_selection_from", g)
+            )
+
+    def selected_faces(self) -> list[int]:
+        """The person's faces selected in the strip or, if that was the last selection, as
+        photos in the grid (each photo row stands for the person's face in it)."""
+        if self._selection_from is self.photo_grid:
+            rows = self.photo_model.rows()
+            picked = sorted(i.row() for i in self.photo_grid.selectionModel().selectedIndexes())
+            return [rows[r].face_id for r in picked]
+        return self.face_strip.selected_face_ids()
 
     def show_person(self, person_id: int) -> None:
         self.person_id = person_id
@@ -122,6 +161,9 @@ class PersonPage(QWidget):
             self.person_gone.emit()
             return
         self._summary, faces, rows = result
+        in_photos = [row.face_id for row in rows]
+        faces = in_photos + sorted(set(faces) - set(in_photos), key=faces.index)  # photo order
+        self._asked_name = None
         self.name_edit.setText(self._summary.name or "")
         self.hide_button.setText("Show person again" if self._summary.hidden else "Hide person")
         self.counts.setText(f"{self._summary.photo_count:,} photos · {len(faces):,} faces")
@@ -146,30 +188,51 @@ class PersonPage(QWidget):
             and self._summary is not None
             and name
             and name != (self._summary.name or "")
+            and name != self._asked_name
         ):
-            self._controller.rename(self.person_id, name)
+            self._asked_name = name
+            self._namer.rename(self.person_id, name)
+
+    def open_split(self) -> None:
+        """The person's faces in look-alike groups, each one click from being split off."""
+        if self.person_id is None or self._summary is None:
+            return
+        name = self._summary.name or "This person"
+        dialog = SplitDialog(
+            self._controller,
+            self._chips,
+            self._namer,
+            self.person_id,
+            name,
+            self._summary.cover_face_id,
+            self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        dialog.start()
+        self.split_dialog = dialog
 
     def toggle_hidden(self) -> None:
         if self.person_id is not None and self._summary is not None:
             self._controller.hide(self.person_id, not self._summary.hidden)
 
     def remove_selected(self) -> None:
-        faces = self.face_strip.selected_face_ids()
+        faces = self.selected_faces()
         if faces:
             self._controller.remove_faces(faces)
 
     def cover_selected(self) -> None:
-        faces = self.face_strip.selected_face_ids()
+        faces = self.selected_faces()
         if faces and self.person_id is not None:
             self._controller.set_cover(self.person_id, faces[0])
 
     def not_face_selected(self) -> None:
-        faces = self.face_strip.selected_face_ids()
+        faces = self.selected_faces()
         if faces:
             self._controller.not_a_face(faces)
 
     def move_selected(self) -> None:
-        faces = self.face_strip.selected_face_ids()
+        faces = self.selected_faces()
         if not faces:
             return
         choice = self._pick_person(f"Move {len(faces)} face(s) to:", self.person_id)

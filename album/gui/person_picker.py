@@ -29,6 +29,7 @@ class PersonPicker(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose a person")
+        self.setMinimumWidth(380)  # room for the title and long names
         self._people = [p for p in sort_people(people) if p.id not in (UNSORTED, exclude)]
         self.combo = QComboBox()
         self.combo.setEditable(True)

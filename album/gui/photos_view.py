@@ -21,12 +21,15 @@ class PhotoModel(QAbstractListModel):
     def __init__(self, thumbs: ThumbnailCache, parent=None) -> None:
         super().__init__(parent)
         self._rows: list[PhotoRow] = []
+        self._captions: dict[int, str] = {}
         self._row_of_key: dict = {}
         self._thumbs = thumbs
         thumbs.ready.connect(self._on_thumb)
 
-    def set_rows(self, rows: Sequence[PhotoRow]) -> None:
+    def set_rows(self, rows: Sequence[PhotoRow], captions: dict[int, str] | None = None) -> None:
+        """`captions`: text drawn on a photo (e.g. whose face matched), by photo id."""
         self.beginResetModel()
+        self._captions = captions or {}
         self._rows = list(rows)
         self._row_of_key = {row.key: i for i, row in enumerate(self._rows)}
         self.endResetModel()
@@ -48,6 +51,8 @@ class PhotoModel(QAbstractListModel):
             return f"{row.path}\n{when}"
         if role == PhotoIdRole:
             return row.photo_id
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._captions.get(row.photo_id)
         return None
 
     def _on_thumb(self, key: object) -> None:

@@ -3,6 +3,8 @@
 The scan reports progress from its thread; the controller forwards it to the GUI by a queued
 signal, at most ~10 times a second (plus the last report), so a fast scan cannot flood the event
 loop. Pause is cancel-and-resume-later: the next scan skips photos already done.
+`finished` / `failed` are emitted on the GUI thread once the scan thread has ended, so a slot
+that asks `is_running()` (to enable Rescan) always hears False.
 
 People appear while the scan runs: every so often the scan thread itself re-groups the faces
 stored so far, between two of the scan's batches. Doing it there, not on another thread, means
@@ -42,6 +44,7 @@ class _ScanThread(QThread):
         super().__init__(controller)
         self._controller, self._lib, self._roots, self._pipeline = controller, lib, roots, pipeline
         self.cancel = threading.Event()
+        self.outcome: tuple[object, bool] | str | None = None  # (summary, stopped) or error text
         self._last_emit = 0.0
         self._next_group = time.monotonic() + GROUP_EVERY_S
 
@@ -53,9 +56,9 @@ class _ScanThread(QThread):
             )
         except Exception as error:  # noqa: BLE001 - shown to the user as a sentence
             log.error("scan failed:\n%s", traceback.format_exc())
-            self._controller.failed.emit(user_message(error))
+            self.outcome = user_message(error)
         else:
-            self._controller.finished.emit(summary, self.cancel.is_set())
+            self.outcome = (summary, self.cancel.is_set())
 
     def _progress(self, progress: object) -> None:
         now = time.monotonic()
@@ -110,6 +113,10 @@ class ScanController(QObject):
         self._pipeline = pipeline
         self._thread: _ScanThread | None = None
 
+    @property
+    def pipeline(self) -> object | None:
+        return self._pipeline
+
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 
@@ -118,9 +125,21 @@ class ScanController(QObject):
         if self.is_running():
             return False
         self._thread = _ScanThread(self, lib, roots, self._pipeline)
+        self._thread.finished.connect(self._on_thread_finished)  # queued: runs on the GUI thread
         self._thread.start()
         self.started.emit()
         return True
+
+    def _on_thread_finished(self) -> None:
+        thread = self.sender()
+        if not isinstance(thread, _ScanThread):
+            return
+        thread.wait()  # `finished` comes just before the thread ends: let it end
+        outcome = thread.outcome
+        if isinstance(outcome, tuple):
+            self.finished.emit(*outcome)
+        elif outcome is not None:
+            self.failed.emit(outcome)
 
     def stop(self) -> None:
         """Ask the scan to stop after the photo in flight (pause and cancel both use this)."""

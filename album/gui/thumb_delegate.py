@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 PLACEHOLDER = QColor(128, 128, 128, 50)
+CAPTION_BG = QColor(0, 0, 0, 160)
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -47,4 +48,20 @@ class ThumbDelegate(QStyledItemDelegate):
             painter.setBrush(PLACEHOLDER)
             inner = box.adjusted(4, 4, -4, -4)
             painter.drawEllipse(inner) if self._round else painter.drawRoundedRect(inner, 6, 6)
+        caption = index.data(Qt.ItemDataRole.DisplayRole)
+        if caption:
+            self._paint_caption(painter, box, str(caption))
         painter.restore()
+
+    def _paint_caption(self, painter: QPainter, box: QRect, caption: str) -> None:
+        """A name on a dark band across the bottom of the thumbnail."""
+        metrics = painter.fontMetrics()
+        band = QRect(
+            box.left(), box.bottom() - metrics.height() - 4, box.width(), metrics.height() + 4
+        )
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(CAPTION_BG)
+        painter.drawRect(band)
+        painter.setPen(QColor(255, 255, 255))
+        text = metrics.elidedText(caption, Qt.TextElideMode.ElideRight, band.width() - 6)
+        painter.drawText(band, Qt.AlignmentFlag.AlignCenter, text)

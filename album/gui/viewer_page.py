@@ -6,12 +6,25 @@ those hits on the GUI thread, so the match count follows the slider live.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from album.gui.controller import AlbumController
 from album.gui.loaders import PhotoKey
 from album.gui.people_view import UNNAMED
+from album.gui.person_picker import Choice
 from album.gui.photo_canvas import PhotoCanvas
 from album.gui.photos_view import PhotoGrid, PhotoModel
 from album.gui.queries import PhotoDetail, PhotoRow, face_photos, photo_detail
@@ -59,12 +72,14 @@ class SearchPanel(QWidget):
         layout.addWidget(self.grid, 1)
         self._hits: list[SearchHit] = []
         self._rows: dict[int, PhotoRow] = {}
+        self._names: dict[int, str] = {}  # person id -> name, for the captions
         self.slider.valueChanged.connect(self._filter)
         self.grid.photo_activated.connect(self.photo_opened)
         self.clear()
 
     def clear(self) -> None:
-        self._hits, self._rows = [], {}
+        self._hits, self._rows, self._names = [], {}, {}
+        self.model.set_rows([])
         self.title.setText(SEARCH_HINT)
         for widget in (self.slider, self.threshold_label, self.count_label, self.grid):
             widget.setVisible(False)
@@ -75,8 +90,16 @@ class SearchPanel(QWidget):
     def threshold(self) -> float:
         return self.slider.value() / 100
 
-    def show_hits(self, title: str, hits: list[SearchHit], rows: list[PhotoRow]) -> None:
+    def show_hits(
+        self,
+        title: str,
+        hits: list[SearchHit],
+        rows: list[PhotoRow],
+        names: dict[int, str] | None = None,
+    ) -> None:
+        """`names`: person id -> name, shown on each result whose matching face has one."""
         self._hits, self._rows = hits, {row.face_id: row for row in rows}
+        self._names = names or {}
         self.title.setText(f"{title}, best matches first")
         for widget in (self.slider, self.threshold_label, self.count_label, self.grid):
             widget.setVisible(True)
@@ -85,9 +108,13 @@ class SearchPanel(QWidget):
     def match_count(self) -> int:
         return self.model.rowCount()
 
+    def photo_ids(self) -> list[int]:
+        return [row.photo_id for row in self.model.rows()]
+
     def _filter(self) -> None:
         threshold = self.threshold()
         photos: dict[int, PhotoRow] = {}
+        captions: dict[int, str] = {}
         for hit in self._hits:
             if (
                 hit.similarity >= threshold
@@ -95,60 +122,142 @@ class SearchPanel(QWidget):
                 and hit.face_id in self._rows
             ):
                 photos[hit.photo_id] = self._rows[hit.face_id]
-        self.model.set_rows(list(photos.values()))
+                captions[hit.photo_id] = self._names.get(hit.person_id, "") if hit.person_id else ""
+        self.model.set_rows(list(photos.values()), captions)
         self.threshold_label.setText(f"Similarity at least {threshold:.2f}")
         self.count_label.setText(f"{len(photos):,} matching photo{'s' if len(photos) != 1 else ''}")
 
 
-class ViewerPage(QWidget):
-    """Full photo on the left, face search on the right."""
+Picker = Callable[[str, int | None], Choice | None]
 
-    photo_opened = Signal(int)
+
+class ViewerPage(QWidget):
+    """Full photo on the left, face search on the right.
+
+    Left / Right step through the photos the viewer was opened from (a person's photos, or
+    search results), Escape goes back; the face the user came from is highlighted. Right-click
+    a face: find this person, name or move it, not this person, not a face.
+    """
+
+    photo_opened = Signal(int, object, object)  # photo id, the photo ids around it, face id
+    closed = Signal()
 
     def __init__(
         self,
         controller: AlbumController,
         photos: ThumbnailCache,
         full: ThumbnailCache,
+        pick_person: Picker | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._controller, self._full = controller, full
+        self._controller, self._full, self._pick_person = controller, full, pick_person
+        self._sequence: list[int] = []
         self.canvas = PhotoCanvas()
         self.caption = QLabel()
+        self.add_face_button = QPushButton("Add a missed face")
+        self.add_face_button.setCheckable(True)
+        self.add_face_button.setToolTip("A face the scan did not find? Drag a box around it")
         self.search = SearchPanel(photos)
         self.search.setMinimumWidth(280)
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.canvas, 1)
-        column.addWidget(self.caption)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.search)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        QVBoxLayout(self).addWidget(splitter)
+        below = QHBoxLayout()
+        below.addWidget(self.caption, 1)
+        below.addWidget(self.add_face_button)
+        column.addLayout(below)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.search)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(self.splitter)
         self.detail: PhotoDetail | None = None
         self._searching: int | None = None
+        self._highlight: int | None = None
         self.canvas.face_clicked.connect(self.search_face)
-        self.search.photo_opened.connect(self.photo_opened)
+        self.canvas.face_menu_requested.connect(self.face_menu)
+        self.canvas.box_drawn.connect(self.add_face)
+        self.add_face_button.toggled.connect(self._toggle_drawing)
+        self.search.photo_opened.connect(self._open_result)
         full.ready.connect(self._on_full)
+        self.face_menu_shown: QMenu | None = None
+        self.face_added: int | None = None  # the last face drawn by hand
+        self._loading: int | None = None
+        for key, slot, where in (
+            (Qt.Key.Key_Left, lambda: self.step(-1), left),  # the search keeps its own arrows
+            (Qt.Key.Key_Right, lambda: self.step(1), left),
+            (Qt.Key.Key_Escape, self._escape, self),
+        ):
+            shortcut = QShortcut(QKeySequence(key), where)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
 
-    def show_photo(self, photo_id: int) -> None:
+    def show_photo(
+        self,
+        photo_id: int,
+        sequence: Sequence[int] | None = None,
+        face_id: int | None = None,
+        keep_search: bool = False,
+    ) -> None:
+        """Show `photo_id`, one of `sequence` (for Left / Right), `face_id` highlighted; a
+        search from another photo is cleared unless `keep_search` (a result was opened)."""
+        self._sequence = list(sequence or [photo_id])
+        if photo_id not in self._sequence:
+            self._sequence = [photo_id]
+        self._highlight, self._loading = face_id, photo_id
+        self.add_face_button.setChecked(False)
+        if not keep_search:
+            self._searching = None
+            self.search.clear()
         self.detail = None
         self.canvas.set_photo((1, 1), [])
+        self.canvas.setFocus()
         lib = self._controller.lib
-        self._controller.read(lambda _people: photo_detail(lib, photo_id), self._show_detail)
-
-    def _show_detail(self, detail: PhotoDetail) -> None:
-        self.detail = detail
-        self.canvas.set_photo(detail.size, detail.faces)
-        when = detail.taken_at.strftime("%d %B %Y, %H:%M") if detail.taken_at else "date unknown"
-        self.caption.setText(
-            f"{detail.path}   ·   {when}   ·   {len(detail.faces)} face{'s' if len(detail.faces) != 1 else ''}"
+        self._controller.read(
+            lambda _people: photo_detail(lib, photo_id),
+            lambda detail: self._show_detail(photo_id, detail),
         )
+
+    def reload(self) -> None:
+        """The same photo again (names changed), keeping the sequence, highlight and search."""
+        if self.detail is not None:
+            self.show_photo(self.detail.photo_id, self._sequence, self._highlight, keep_search=True)
+
+    def step(self, offset: int) -> None:
+        """The next (+1) or previous (-1) photo of the sequence, if any."""
+        if self._loading not in self._sequence:
+            return
+        position = self._sequence.index(self._loading) + offset  # keys pressed while loading count
+        if 0 <= position < len(self._sequence):
+            self.show_photo(self._sequence[position], self._sequence, None, keep_search=True)
+
+    def position(self) -> tuple[int, int]:
+        """(1-based place of the photo shown, number of photos) in the sequence."""
+        if self.detail is None or self.detail.photo_id not in self._sequence:
+            return 0, len(self._sequence)
+        return self._sequence.index(self.detail.photo_id) + 1, len(self._sequence)
+
+    def _open_result(self, photo_id: int) -> None:
+        face = next((r.face_id for r in self.search.model.rows() if r.photo_id == photo_id), None)
+        self.photo_opened.emit(photo_id, self.search.photo_ids(), face)
+
+    def _show_detail(self, photo_id: int, detail: PhotoDetail) -> None:
+        if photo_id != self._loading:
+            return  # the user moved on
+        self.detail = detail
+        self.canvas.set_photo(detail.size, detail.faces, self._highlight)
+        self._show_caption(detail)
         self._on_full(PhotoKey(detail.path))
+
+    def _show_caption(self, detail: PhotoDetail) -> None:
+        when = detail.taken_at.strftime("%d %B %Y, %H:%M") if detail.taken_at else "date unknown"
+        place, total = self.position()
+        where = f"{place} of {total}  ·  ← → for the others  ·  " if total > 1 else ""
+        faces = f"{len(detail.faces)} face{'s' if len(detail.faces) != 1 else ''}"
+        self.caption.setText(f"{where}{detail.path}   ·   {when}   ·   {faces}")
 
     def _on_full(self, key: object) -> None:
         if self.detail is None or key != PhotoKey(self.detail.path):
@@ -168,7 +277,8 @@ class ViewerPage(QWidget):
         def run(people):
             hits = people.search_face(face_id, SLIDER_MIN, k=SEARCH_LIMIT)
             rows = face_photos(lib, [h.face_id for h in hits], newest_first=False)
-            return hits, rows, default_threshold(lib.active_model())
+            names = {p.id: p.name for p in people.list_people(include_hidden=True) if p.name}
+            return hits, rows, default_threshold(lib.active_model()), names
 
         self._controller.read(run, lambda result: self._show_hits(face_id, title, result))
 
@@ -177,7 +287,72 @@ class ViewerPage(QWidget):
     ) -> None:
         if face_id != self._searching:
             return
-        hits, rows, threshold = result
+        hits, rows, threshold, names = result
         if self.search.grid.isHidden():
             self.search.set_threshold(threshold)
-        self.search.show_hits(title, hits, rows)
+        self.search.show_hits(title, hits, rows, names)
+
+    # -- fixing a face from the photo -----------------------------------------------------------
+    def _escape(self) -> None:
+        """Escape stops drawing a box, else goes back."""
+        if self.add_face_button.isChecked():
+            self.add_face_button.setChecked(False)
+        else:
+            self.closed.emit()
+
+    def _toggle_drawing(self, on: bool) -> None:
+        self.canvas.set_drawing(on)
+        if on:
+            self.caption.setText("Drag a box around the face the scan missed (Escape: never mind).")
+        elif self.detail is not None:
+            self._show_caption(self.detail)
+
+    def add_face(self, box: tuple) -> None:
+        """Store the drawn face (embedded like a scanned one), then ask whose it is."""
+        self.add_face_button.setChecked(False)
+        if self.detail is None:
+            return
+        photo_id, controller = self.detail.photo_id, self._controller
+        controller.read(
+            lambda people: people.add_face(photo_id, box, controller.face_pipeline()),
+            self._face_added,
+        )
+
+    def _face_added(self, face_id: int) -> None:
+        self.face_added = face_id
+        self.reload()
+        self._name_face(face_id, "")
+
+    def face_menu(self, face_id: int, where: QPoint) -> None:
+        menu = self.make_face_menu(face_id)
+        menu.popup(where)
+
+    def make_face_menu(self, face_id: int) -> QMenu:
+        """Find this person, Name / move to…, Not <name>, Not a face."""
+        face = next(f for f in (self.detail.faces if self.detail else []) if f.face_id == face_id)
+        menu = QMenu(self)
+        menu.addAction("Find in other photos", lambda: self.search_face(face_id))
+        named = face.label and face.label != UNNAMED
+        menu.addAction(
+            "Move to another person…" if named else "Name this face…",
+            lambda: self._name_face(face_id, face.label),
+        )
+        if face.label:
+            menu.addAction(
+                f"Not {face.label if named else 'this person'}",
+                lambda: self._controller.remove_faces([face_id]),
+            )
+        menu.addAction("Not a face", lambda: self._controller.not_a_face([face_id]))
+        self.face_menu_shown = menu
+        return menu
+
+    def _name_face(self, face_id: int, label: str) -> None:
+        if self._pick_person is None:
+            return
+        choice = self._pick_person("Who is this?", None)
+        if choice is None:
+            return
+        if choice.person_id is not None:
+            self._controller.move_faces([face_id], choice.person_id)
+        else:
+            self._controller.move_faces_to_new_person([face_id], choice.new_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -35,12 +36,17 @@ class WelcomePage(QWidget):
         intro.setWordWrap(True)
         self.folders = QListWidget()
         self.folders.setMaximumHeight(140)
+        self.folders.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.add_button = QPushButton("Add a photo folder…")
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Take the selected folders off the list (Delete)")
+        self.remove_button.setEnabled(False)
         self.start_button = QPushButton("Find people")
         self.start_button.setDefault(True)
         self.start_button.setEnabled(False)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
+        buttons.addWidget(self.remove_button)
         buttons.addStretch(1)
         buttons.addWidget(self.start_button)
         column = QVBoxLayout()
@@ -55,6 +61,13 @@ class WelcomePage(QWidget):
         outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
         self.add_button.clicked.connect(self._choose_folder)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.folders.itemSelectionChanged.connect(
+            lambda: self.remove_button.setEnabled(bool(self.folders.selectedItems()))
+        )
+        remove = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.folders)
+        remove.setContext(Qt.ShortcutContext.WidgetShortcut)
+        remove.activated.connect(self.remove_selected)
         self.start_button.clicked.connect(lambda: self.start_requested.emit(self.chosen()))
 
     def chosen(self) -> list[Path]:
@@ -64,6 +77,12 @@ class WelcomePage(QWidget):
         if folder not in self.chosen():
             self.folders.addItem(str(folder))
         self.start_button.setEnabled(True)
+
+    def remove_selected(self) -> None:
+        """A folder added by mistake leaves the list (nothing was scanned yet)."""
+        for item in self.folders.selectedItems():
+            self.folders.takeItem(self.folders.row(item))
+        self.start_button.setEnabled(self.folders.count() > 0)
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a photo folder", str(Path.home()))

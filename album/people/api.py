@@ -19,6 +19,7 @@ from album.library.library import Library
 from album.library.schema import Decision, Edit, FaceRejection, Model
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
+from album.people.split import SubGroup, propose_split
 from album.people.suggest import suggestions
 from album.people.threshold import Meaning, grouping_threshold, meaning
 from album.people.types import (
@@ -191,6 +192,14 @@ class People:
             faces, candidates, dict(zip(index.ids[rows].tolist(), best[rows].tolist())), rejected
         )
 
+    def split_proposal(self, person_id: int, threshold: float | None = None) -> list[SubGroup]:
+        """The person's faces sub-grouped by similarity (default: at the same-person threshold;
+        stray faces rejoin a group at the grouping threshold), largest group first; more than
+        one group suggests the person mixes people. Writes nothing."""
+        threshold = self.thresholds().same_person if threshold is None else threshold
+        attach = min(threshold, self.cluster_threshold())
+        return propose_split(self.person_faces(person_id), self.index(), threshold, attach)
+
     # -- decisions (each one undoable edit) ---------------------------------------------------
     def name(self, person_id: int, name: str | None) -> ChangeSet:
         return self._write(lambda s: decisions.name(s, person_id, name))
@@ -238,6 +247,13 @@ class People:
         return self._write(
             lambda s: decisions.reject(s, suggestion.face_ids, suggestion.person_id, "decline")
         )
+
+    def add_face(self, photo_id: int, box: tuple[float, float, float, float], pipeline=None) -> int:
+        """A face the scan missed, from a box drawn on the photo: embedded like a detected face
+        (album.scan.manual), unsorted until named; its id. "Not a face" removes it again."""
+        from album.scan.manual import add_face
+
+        return add_face(self.lib, photo_id, box, pipeline)
 
     def undo(self) -> ChangeSet | None:
         """Revert the latest edit not yet undone; None when there is nothing to undo."""

@@ -31,7 +31,6 @@ FREE = -1  # `anchors` value of a face not confirmed for anyone
 
 @dataclass
 class _Group:
-    total: np.ndarray  # sum of member vectors
     members: list[int]
     photos: set[int]
     anchor: int  # person id, or FREE
@@ -66,61 +65,88 @@ def cluster(
     n = len(vectors)
     anchors = np.full(n, FREE, np.int64) if anchors is None else np.asarray(anchors)
     rejected = rejected or {}
-    groups, group_of = _initial_groups(vectors, photo_ids, anchors, rejected)
-    heap = _link_graph(vectors, groups, group_of, k, threshold)
+    groups, group_of, totals = _initial_groups(vectors, photo_ids, anchors, rejected)
+    state = _State(groups, totals, threshold)
+    heap = _link_graph(vectors, state, group_of, k)
     late = {int(group_of[r]) for r in rejected if anchors[r] == FREE}
-    _agglomerate(groups, heap, threshold, late)
+    _agglomerate(state, heap, late)
     for gid in late:  # then the faces the user rejected somewhere, one by one
         if gid in groups:
-            _push_links(groups, gid, list(groups[gid].neighbours), heap, threshold)
-    _agglomerate(groups, heap, threshold, set())
+            state.push_links(gid, list(groups[gid].neighbours), heap)
+    _agglomerate(state, heap, set())
     return _labels(groups, n, min_size)
 
 
-def _initial_groups(vectors, photo_ids, anchors, rejected) -> tuple[dict[int, _Group], np.ndarray]:
-    """One group per free face and one per anchored person (must-link)."""
+@dataclass
+class _State:
+    """The groups, and each group's vector sum as a row of one matrix (indexed by group id,
+    which is the row of its first face), so a group's links to all its neighbours are one
+    matrix-vector product."""
+
+    groups: dict[int, _Group]
+    totals: np.ndarray  # (n, d) float64; row gid = the sum of group gid's vectors
+    threshold: float
+
+    def push_links(self, gid: int, others: list[int], heap: list) -> None:
+        """Push (gid, other) with their average-link similarity, for each neighbouring group
+        that could merge (pairs under the threshold never will, so they stay out of the heap)."""
+        if not others:
+            return
+        groups, peers = self.groups, np.asarray(others, np.int64)
+        size = len(groups[gid].members)
+        sizes = np.fromiter((len(groups[o].members) for o in others), np.float64, len(others))
+        links = (self.totals[peers] @ self.totals[gid]) / (sizes * size)
+        passing = np.flatnonzero(links >= self.threshold)
+        version = groups[gid].version
+        for other, link in zip(peers[passing].tolist(), links[passing].tolist(), strict=True):
+            heapq.heappush(heap, (-link, gid, other, version, groups[other].version))
+
+
+def _initial_groups(vectors, photo_ids, anchors, rejected):
+    """One group per free face and one per anchored person (must-link); the group of each
+    row; and the groups' vector sums (rows of a matrix indexed by group id)."""
     groups: dict[int, _Group] = {}
-    group_of = np.empty(len(vectors), np.int64)
+    group_of = np.arange(len(vectors), dtype=np.int64)
+    totals = np.array(vectors, dtype=np.float64)
     by_person: dict[int, int] = {}
-    for row in range(len(vectors)):
-        person = int(anchors[row])
-        gid = by_person.setdefault(person, row) if person != FREE else row
+    for row in np.flatnonzero(anchors != FREE).tolist():
+        gid = by_person.setdefault(int(anchors[row]), row)
+        group_of[row] = gid
+        if gid != row:
+            totals[gid] += totals[row]
+    for row, (gid, photo) in enumerate(zip(group_of.tolist(), photo_ids.tolist(), strict=True)):
         group = groups.get(gid)
         if group is None:
-            group = groups[gid] = _Group(np.zeros(vectors.shape[1]), [], set(), person, set())
-        group.total = group.total + vectors[row]
+            group = groups[gid] = _Group([], set(), int(anchors[row]), set())
         group.members.append(row)
-        group.photos.add(int(photo_ids[row]))
-        group.rejected |= rejected.get(row, set())
-        group_of[row] = gid
-    return groups, group_of
+        group.photos.add(int(photo))
+        if row in rejected:
+            group.rejected |= rejected[row]
+    return groups, group_of, totals
 
 
-def _link_graph(vectors, groups, group_of, k, threshold) -> list:
+def _link_graph(vectors, state: _State, group_of, k) -> list:
     """Neighbour sets from the k-NN graph, and the heap of candidate merges with their linkage."""
-    heads, tails, _ = knn_graph(vectors, k, threshold)
-    for a, b in zip(group_of[heads].tolist(), group_of[tails].tolist(), strict=True):
-        if a != b:
-            groups[a].neighbours.add(b)
-            groups[b].neighbours.add(a)
-    heap: list = []
+    groups = state.groups
+    heads, tails, sims = knn_graph(vectors, k, state.threshold)
+    a, b = group_of[heads], group_of[tails]
+    between = a != b
+    for x, y in zip(a[between].tolist(), b[between].tolist(), strict=True):
+        groups[x].neighbours.add(y)
+        groups[y].neighbours.add(x)
+    single = np.bincount(group_of, minlength=len(group_of)) == 1  # by group id
+    direct = between & single[a] & single[b]  # two lone faces: their link is the edge itself
+    heap = [
+        (-s, int(x), int(y), 0, 0)
+        for x, y, s in zip(
+            a[direct].tolist(), b[direct].tolist(), sims[direct].tolist(), strict=True
+        )
+    ]
+    heapq.heapify(heap)
     for gid, group in groups.items():
-        _push_links(groups, gid, [n for n in group.neighbours if n > gid], heap, threshold)
+        if len(group.members) > 1:  # anchored groups: their links need the sums
+            state.push_links(gid, list(group.neighbours), heap)
     return heap
-
-
-def _push_links(
-    groups: dict[int, _Group], gid: int, others: list[int], heap: list, threshold: float
-) -> None:
-    """Push (gid, other) with their average-link similarity, for each neighbouring group that
-    could merge (pairs under the threshold never will, so they stay out of the heap)."""
-    group = groups[gid]
-    total, size = group.total, len(group.members)
-    for other in others:
-        peer = groups[other]
-        link = float(total @ peer.total) / (size * len(peer.members))
-        if link >= threshold:
-            heapq.heappush(heap, (-link, gid, other, group.version, peer.version))
 
 
 def _compatible(a: _Group, b: _Group) -> bool:
@@ -132,9 +158,10 @@ def _compatible(a: _Group, b: _Group) -> bool:
     return small.isdisjoint(large)
 
 
-def _agglomerate(groups: dict[int, _Group], heap: list, threshold: float, late: set[int]) -> None:
+def _agglomerate(state: _State, heap: list, late: set[int]) -> None:
     """Merge best pairs first (the heap holds only pairs above the threshold); pairs touching
     `late` groups are dropped here and pushed again by the caller afterwards."""
+    groups = state.groups
     while heap:
         _, a, b, version_a, version_b = heapq.heappop(heap)
         if a in late or b in late:
@@ -146,13 +173,14 @@ def _agglomerate(groups: dict[int, _Group], heap: list, threshold: float, late: 
             continue
         if len(ga.members) < len(gb.members):
             a, b, ga, gb = b, a, gb, ga
-        _merge(groups, a, b)
-        _push_links(groups, a, list(ga.neighbours), heap, threshold)
+        _merge(state, a, b)
+        state.push_links(a, list(ga.neighbours), heap)
 
 
-def _merge(groups: dict[int, _Group], a: int, b: int) -> None:
+def _merge(state: _State, a: int, b: int) -> None:
+    groups = state.groups
     ga, gb = groups[a], groups.pop(b)
-    ga.total = ga.total + gb.total
+    state.totals[a] += state.totals[b]
     ga.members.extend(gb.members)
     ga.photos |= gb.photos
     ga.rejected |= gb.rejected

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from album.library.library import now
 from album.library.schema import Decision, Face, FaceRejection, Person
 from album.people.edits import Recorder, chunked
-from album.people.queries import require_faces, require_person
+from album.people.queries import default_covers, require_faces, require_person
 from album.people.types import ChangeSet, PeopleError
 
 
@@ -70,13 +70,16 @@ def merge(session: Session, keep_id: int, other_ids: Iterable[int]) -> ChangeSet
 def move(
     session: Session, face_ids: Iterable[int], person_id: int, action: str = "move"
 ) -> ChangeSet:
-    """Put faces in a person as confirmed (also how a suggestion is accepted)."""
-    require_person(session, person_id)
+    """Put faces in a person as confirmed (also how a suggestion is accepted). The person keeps
+    the cover it shows: arriving faces (confirmed, maybe larger) never become it by default."""
+    person = require_person(session, person_id)
     faces = require_faces(session, face_ids)
     rec = Recorder(session, action)
     sources = {f.person_id for f in faces} - {None, person_id}
     clash = _same_photo_faces(session, faces, person_id)
     rec.capture([f.id for f in faces] + clash, [person_id, *sources])
+    shown = person.cover_face_id or default_covers(session, person_id).get(person_id)
+    person.cover_face_id = None if shown in clash else shown
     _unassign(session, clash)
     ids = [f.id for f in faces]
     session.execute(

@@ -54,13 +54,13 @@ def unsorted_summary(session: Session) -> PersonSummary:
     return PersonSummary(UNSORTED, None, faces, photos, cover, False)
 
 
-def default_covers(session: Session) -> dict[int, int]:
-    """Per person, the largest confirmed face, else the largest face (SQLite's bare-column max)."""
+def default_covers(session: Session, person_id: int | None = None) -> dict[int, int]:
+    """Per person (or only `person_id`), the largest confirmed face, else the largest face
+    (SQLite's bare-column max)."""
     rank = func.max(case((Face.decision == Decision.CONFIRMED, 1e9), else_=0) + Face.quality)
+    where = Face.person_id.is_not(None) if person_id is None else Face.person_id == person_id
     rows = session.execute(
-        select(Face.person_id, Face.id, rank)
-        .where(Face.person_id.is_not(None))
-        .group_by(Face.person_id)
+        select(Face.person_id, Face.id, rank).where(where).group_by(Face.person_id)
     )
     return {pid: fid for pid, fid, _ in rows}
 
