@@ -15,6 +15,8 @@ pairs of 15 people cannot support even 1e-3.
    pair counts behind it. `same_person` (search's "maybe" photos) is set at FMR 1e-5 and
    `suggestion` at 1e-3; grouping picks its own point on the curve by library size
    (album/people/threshold.py).
+3. `finetune_center`: the person-balanced mean flip-fused descriptor of those 2,507 people. A
+   retrain fine-tunes the margin head around it (album/retrain/run.py `training_space`).
 `--write` stores the result in resources/models/dlib_resnet_v2.json.
 """
 
@@ -110,10 +112,11 @@ def main() -> None:
         above = round(c["far"] * c["n_negatives"])
         print(f"{c['far_target']:>8.0e}{c['threshold']:>11.4f}{c['tar']:>8.4f}{above:>13}")
     if args.write:
-        write_spec(mean_rgb, chosen, found, len(rows), len(np.unique(people)), args.labels)
+        center = balanced_center((raw + mirrored) / 2, people)
+        write_spec(mean_rgb, chosen, found, center, len(rows), len(np.unique(people)), args.labels)
 
 
-def write_spec(mean_rgb, chosen: list[dict], found: dict, faces: int, people: int, labels) -> None:
+def write_spec(mean_rgb, chosen, found, center, faces: int, people: int, labels) -> None:
     at = {c["far_target"]: c for c in chosen}
     points = tuple(
         (round(c["threshold"], 5), float(f"{c['far']:.3g}"), c["n_negatives"]) for c in chosen
@@ -130,6 +133,7 @@ def write_spec(mean_rgb, chosen: list[dict], found: dict, faces: int, people: in
         for name, rows in found.items()
     }
     training = {
+        "finetune_center": [round(float(c), 7) for c in center],
         "source": DAT_NAME,
         "source_sha256": sha256_file(default_dat_path()),
         "calibration": {
