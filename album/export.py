@@ -8,12 +8,16 @@ Schema `face-album/export/1` (see README): `{"schema", "library", "exported_at",
 from __future__ import annotations
 
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import func, select
 
+from album.library.db import LibraryError
 from album.library.library import Library, now
 from album.library.schema import Face, Model, Person, Photo, Root
 
@@ -82,6 +86,13 @@ def _photos(s) -> Iterator[dict]:
         }
 
 
+def _dumps(value) -> str:
+    """JSON text; a non-UTF-8 file name's bytes come out as `\\udcXX` escapes (valid JSON that
+    Python reads back to the same name), never as invalid UTF-8."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def export_json(lib: Library, out: TextIO) -> int:
     """Write the export to `out`; returns the number of photos written."""
     with lib.session() as s:
@@ -95,16 +106,44 @@ def export_json(lib: Library, out: TextIO) -> int:
         out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2] + ',\n "photos": [\n')
         count = 0
         for photo in _photos(s):
-            out.write((",\n" if count else "") + json.dumps(photo, ensure_ascii=False))
+            out.write((",\n" if count else "") + _dumps(photo))
             count += 1
         out.write("\n ]\n}\n")
         return count
 
 
 def export_to_file(lib: Library, path: Path) -> int:
-    """Write atomically: a partial file never replaces a complete one."""
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as out:
-        count = export_json(lib, out)
-    tmp.replace(path)
+    """Write atomically: a temporary file beside `path` becomes `path` only when complete, and is
+    removed on any failure (disk full, Ctrl-C). A read-only file, a symlink or anything but a
+    regular file at `path` is refused, never replaced."""
+    path = Path(path)
+    mode = _check_target(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            count = export_json(lib, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return count
+
+
+def _check_target(path: Path) -> int:
+    """Refuse a target that must not be replaced; returns the mode the export file gets."""
+    if not path.parent.is_dir():
+        raise LibraryError(f"cannot export to {path}: the folder {path.parent} does not exist")
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return 0o644
+    if stat.S_ISLNK(info.st_mode):
+        raise LibraryError(f"not replacing {path}: it is a symbolic link (export to its target)")
+    if not stat.S_ISREG(info.st_mode):
+        raise LibraryError(f"cannot export to {path}: not a regular file")
+    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):  # no write bit: even for root
+        raise LibraryError(f"not replacing {path}: the file is read-only")
+    return stat.S_IMODE(info.st_mode)

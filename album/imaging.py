@@ -7,6 +7,8 @@ installed, RAW embedded previews when `rawpy` is installed (the `heif` / `raw` e
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +19,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 # A photo bigger than this many pixels is refused as a possible decompression bomb.
 MAX_PIXELS = 250_000_000
+# A file bigger than this is not read at all (a 250 MP photo compresses far below it; a 3 GB
+# video or disk image named .jpg would otherwise be read into memory whole).
+MAX_FILE_BYTES = 512 * 2**20
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 BUILTIN_EXTENSIONS = {
@@ -58,6 +63,16 @@ def _raw_available() -> bool:
     except ImportError:
         return False
     return True
+
+
+def missing_extras() -> dict[str, str]:
+    """Photo extensions this installation cannot read, each with the extra that adds it."""
+    missing = {}
+    if not _heif_available():
+        missing |= dict.fromkeys(HEIF_EXTENSIONS, "heif")
+    if not _raw_available():
+        missing |= dict.fromkeys(RAW_EXTENSIONS, "raw")
+    return missing
 
 
 def supported_extensions() -> set[str]:
@@ -145,13 +160,37 @@ def decode(data: bytes, name: str = "", max_side: int | None = None) -> Decoded:
         raise ImageError("not an image this app can read") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageError(f"damaged or truncated image ({error})") from error
+    except MemoryError as error:
+        raise ImageError("too large to decode in the memory available") from error
+    except Exception as error:  # noqa: BLE001 - a decoder plugin's bug is this file's error
+        raise ImageError(f"cannot decode ({type(error).__name__}: {error})") from error
+
+
+def read_file(path: str | Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `max_bytes` (default MAX_FILE_BYTES), else
+    ImageError (never blocks on a FIFO or a device, never reads a huge file into memory)."""
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise ImageError(f"cannot read file ({error.strerror or error})") from error
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageError("not a regular file")
+        if info.st_size > max_bytes:
+            size = info.st_size / 2**20
+            raise ImageError(f"too big to be a photo ({size:.0f} MB > {max_bytes >> 20} MB)")
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as error:
+            raise ImageError(f"cannot read file ({error.strerror or error})") from error
+    if len(data) > max_bytes:
+        raise ImageError(f"too big to be a photo (grew past {max_bytes >> 20} MB while read)")
+    return data
 
 
 def load_rgb(path: str | Path, max_side: int | None = None) -> np.ndarray:
     """The photo at `path` as RGB uint8 (H, W, 3), EXIF-rotated, optionally downscaled."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ImageError(f"cannot read file ({error.strerror or error})") from error
-    return decode(data, path.name, max_side).rgb
+    return decode(read_file(path), path.name, max_side).rgb

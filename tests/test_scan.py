@@ -99,6 +99,20 @@ def test_edited_photo_keeps_decisions_on_faces_still_there(library, photos):
         assert faces[0].decision == Decision.CONFIRMED and faces[0].left == 12
 
 
+def test_photo_replaced_by_another_persons_drops_the_decision(library, photos, caplog):
+    scan(library, photos)
+    face_id = _confirm_first_face(library, "a.jpg", "Anna")
+    draw_photo(photos / "a.jpg", [("green", 10, 10, 60)])  # same place, another "person"
+    with caplog.at_level("WARNING", logger="album.scan.store"):
+        scan(library, photos)
+    with library.session() as s:
+        faces = list(s.scalars(select(Face).join(Photo).where(Photo.relpath == "a.jpg")))
+        assert [f.id for f in faces] != [face_id] and s.get(Face, face_id) is None
+        assert faces[0].decision != Decision.CONFIRMED
+        assert s.scalar(select(Person).where(Person.name == "Anna")) is not None  # kept
+    assert f"face {face_id}" in caplog.text and "dropped" in caplog.text
+
+
 def _confirm_first_face(lib, relpath, name) -> int:
     with lib.transaction() as s:
         face = s.scalar(
@@ -157,14 +171,14 @@ def test_bad_files_are_skipped_with_one_message_each(library, photos, monkeypatc
 
 
 def test_unreadable_file_is_skipped(library, photos, monkeypatch):
-    real_read = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self):  # root reads anything, so permission loss is simulated
-        if self.name == "a.jpg":
+    def os_open(path, flags, *args):  # root reads anything, so permission loss is simulated
+        if Path(path).name == "a.jpg":
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", os_open)
     errors = []
     summary = scan(library, photos, on_error=lambda p, m: errors.append(m))
     assert errors == ["cannot read file (Permission denied)"] and summary.new == 5

@@ -341,6 +341,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "TRAINING_DEBUG"  # set to 1: unexpected errors show their traceback
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A failure is one line on stderr and a non-zero exit status: 2 for
+    missing or unusable files and values, 130 for Ctrl-C, 141 for a closed output pipe, 70 for
+    an unexpected error (a bug: `TRAINING_DEBUG=1` shows its traceback)."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as error:  # noqa: BLE001 - the one error boundary of the command line
+        return _fail(*_describe(error))
+
+
+def _describe(error: Exception) -> tuple[str, int]:
+    import pickle
+
+    from safetensors import SafetensorError
+
+    if isinstance(error, OSError):
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror or error}{where}", 2
+    if isinstance(error, ValueError | SafetensorError | pickle.UnpicklingError | KeyError):
+        return f"{error}", 2
+    if isinstance(error, MemoryError):
+        return "out of memory", 2
+    if os.environ.get(DEBUG_ENV):
+        raise error
+    return f"internal error ({type(error).__name__}: {error}); {DEBUG_ENV}=1 shows where", 70
+
+
+def _fail(message: str, status: int) -> int:
+    text = message.replace("\n", " ").replace("\x1b", "\\x1b")[:2000]
+    with contextlib.suppress(OSError):
+        print(f"python -m training: {text}", file=sys.stderr)
+    return status

@@ -220,10 +220,18 @@ class BinPack:
 def load_bin(path: str | Path) -> BinPack:
     """Read an insightface `.bin` pack safely (no globals: see the module docstring)."""
     with open(path, "rb") as handle:
-        data = _NoGlobalsUnpickler(handle, encoding="bytes").load()
+        try:
+            data = _NoGlobalsUnpickler(handle, encoding="bytes").load()
+        except pickle.UnpicklingError:
+            raise
+        except (EOFError, ValueError, TypeError, LookupError, OverflowError, MemoryError) as error:
+            # random or damaged bytes: the unpickler fails in many ways, none of them a pack
+            raise ValueError(f"{path}: not an insightface .bin pack ({error!r:.200})") from error
     if not (isinstance(data, tuple | list) and len(data) == 2):
         raise ValueError(f"{path}: expected (images, issame), got {type(data).__name__}")
     images, issame = data
+    if not (isinstance(images, list | tuple) and isinstance(issame, list | tuple | np.ndarray)):
+        raise ValueError(f"{path}: expected lists of images and of pair flags")
     if not all(isinstance(image, bytes | bytearray) for image in images):
         raise ValueError(f"{path}: images must be encoded bytes")
     if len(images) != 2 * len(issame):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from album.cli.common import add_json_flag, open_library
+from album.cli.common import add_json_flag, open_library, positive_int, similarity
 from album.cli.people_common import guarded, report_change
 from album.people import People
 from album.retrain.adopt import upgrade_default_model
@@ -16,9 +16,11 @@ HELP = "re-cluster all faces into people (confirmed faces, names and rejections 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--threshold", type=float, help="average cosine to join a group (default: the model's)"
+        "--threshold", type=similarity, help="average cosine to join a group (default: the model's)"
     )
-    parser.add_argument("--min-size", type=int, help="smaller groups stay unsorted (default 2)")
+    parser.add_argument(
+        "--min-size", type=positive_int, help="smaller groups stay unsorted (default 2)"
+    )
     add_json_flag(parser)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, record_id
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "cover"
@@ -12,8 +12,8 @@ HELP = "choose the cover face of a person"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("person", type=int, help="person id")
-    parser.add_argument("face", type=int, help="one of the person's face ids")
+    parser.add_argument("person", type=record_id, help="person id")
+    parser.add_argument("face", type=record_id, help="one of the person's face ids")
     add_json_flag(parser)
 
 

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from album.cli.common import add_json_flag, print_json, print_table
-from album.imaging import ImageError, decode
+from album.cli.common import add_json_flag, positive_int, print_json, print_table, shown
+from album.imaging import ImageError, decode, read_file
 
 NAME = "detect"
 HELP = "find faces in images: boxes, 5 landmarks, scores (and embeddings with --embed)"
@@ -16,7 +16,9 @@ HELP = "find faces in images: boxes, 5 landmarks, scores (and embeddings with --
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("images", nargs="+", type=Path)
     parser.add_argument("--embed", action="store_true", help="also output L2-normalized embeddings")
-    parser.add_argument("--min-face-size", type=int, help="smallest face to find, in pixels")
+    parser.add_argument(
+        "--min-face-size", type=positive_int, help="smallest face to find, in pixels"
+    )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     add_json_flag(parser)
 
@@ -41,17 +43,19 @@ def run(args: argparse.Namespace) -> int:
     from album.faces.pipeline import scale_records
     from album.scan.scanner import PROCESS_MAX_SIDE
 
-    pipeline = load_pipeline(
-        None, min_face_size=args.min_face_size, device=args.device, embed=args.embed
-    )
+    pipeline = None  # loaded on the first readable image: bad paths fail fast
     results, failed = [], 0
     for path in args.images:
         try:
-            decoded = decode(path.read_bytes(), path.name, PROCESS_MAX_SIDE)
+            decoded = decode(read_file(path), path.name, PROCESS_MAX_SIDE)
         except (OSError, ImageError) as error:
-            print(f"skipped {path}: {error}", file=sys.stderr)
+            print(f"skipped {shown(path)}: {shown(error)}", file=sys.stderr)
             failed += 1
             continue
+        if pipeline is None:
+            pipeline = load_pipeline(
+                None, min_face_size=args.min_face_size, device=args.device, embed=args.embed
+            )
         records = scale_records(pipeline.process(decoded.rgb), decoded.scale)
         results.append(
             {
@@ -70,4 +74,4 @@ def run(args: argparse.Namespace) -> int:
             for i, f in enumerate(r["faces"])
         ]
         print_table(["image", "face", "left", "top", "right", "bottom", "score"], rows)
-    return 1 if failed and not results else 0
+    return 2 if failed and not results else 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from album.cli.common import open_library
+from album.cli.common import open_library, shown
 from album.export import export_json, export_to_file
 
 NAME = "export"
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     lib = open_library(args)
     if args.output:
         count = export_to_file(lib, args.output)
-        print(f"exported {count} photos to {args.output}", file=sys.stderr)
+        print(f"exported {count} photos to {shown(args.output)}", file=sys.stderr)
     else:
         export_json(lib, sys.stdout)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, record_id
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "hide"
@@ -12,7 +12,7 @@ HELP = "hide a person from the people list (--unhide shows them again)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", type=int, help="person id")
+    parser.add_argument("id", type=record_id, help="person id")
     parser.add_argument("--unhide", action="store_true", help="show the person again")
     add_json_flag(parser)
 

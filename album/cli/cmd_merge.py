@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, record_id
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "merge"
@@ -12,8 +12,8 @@ HELP = "merge people OTHER... into person KEEP (one undo)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("keep", type=int, help="person id that stays")
-    parser.add_argument("other", type=int, nargs="+", help="person ids merged into it")
+    parser.add_argument("keep", type=record_id, help="person id that stays")
+    parser.add_argument("other", type=record_id, nargs="+", help="person ids merged into it")
     add_json_flag(parser)
 
 

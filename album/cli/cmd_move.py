@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, record_id
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "move"
@@ -16,9 +16,9 @@ HELP = "move faces to a person (--to), a new person (--new), nobody, or mark the
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("faces", type=int, nargs="+", metavar="FACE", help="face ids")
+    parser.add_argument("faces", type=record_id, nargs="+", metavar="FACE", help="face ids")
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--to", type=int, metavar="PERSON", help="an existing person")
+    where.add_argument("--to", type=record_id, metavar="PERSON", help="an existing person")
     where.add_argument("--new", nargs="?", const="", metavar="NAME", help="a new person")
     where.add_argument("--nobody", action="store_true", help="out of their person, to unsorted")
     where.add_argument("--not-face", action="store_true", help="not a face at all")

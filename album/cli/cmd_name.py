@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, person_name, record_id
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "name"
@@ -12,8 +12,8 @@ HELP = "name or rename a person; an empty NAME clears it"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", type=int, help="person id")
-    parser.add_argument("name", help="the name")
+    parser.add_argument("id", type=record_id, help="person id")
+    parser.add_argument("name", type=person_name, help="the name")
     add_json_flag(parser)
 
 

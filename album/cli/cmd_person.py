@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag, print_json, print_table
+from album.cli.common import add_json_flag, print_json, print_table, shown
 from album.cli.people_common import as_dict, guarded, open_people, person_id
 from album.people import UNSORTED
 
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     label = summary.name or ("unsorted faces" if args.id == UNSORTED else "unnamed")
-    print(f"{label}: {summary.face_count} faces in {summary.photo_count} photos")
+    print(f"{shown(label)}: {summary.face_count} faces in {summary.photo_count} photos")
     print_table(
         ["FACE", "PHOTO", "DECISION", "BOX"],
         [(f.id, f.photo_id, f.decision, ",".join(f"{v:.0f}" for v in f.box)) for f in faces],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, record_id
 from album.cli.people_common import guarded, open_people, report_change
 
 NAME = "reject"
@@ -12,8 +12,8 @@ HELP = "say a face is not a person (remembered; never proposed again)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("face", type=int, help="face id")
-    parser.add_argument("person", type=int, help="person id")
+    parser.add_argument("face", type=record_id, help="face id")
+    parser.add_argument("person", type=record_id, help="person id")
     add_json_flag(parser)
 
 

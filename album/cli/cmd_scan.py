@@ -8,7 +8,14 @@ import sys
 import threading
 from pathlib import Path
 
-from album.cli.common import add_json_flag, open_library, print_json, stop_on_ctrl_c
+from album.cli.common import (
+    add_json_flag,
+    open_library,
+    positive_int,
+    print_json,
+    shown,
+    stop_on_ctrl_c,
+)
 from album.demo import demo_folder
 
 NAME = "scan"
@@ -22,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="photo folders (default: the library's folders; a demo folder if it has none)",
     )
-    parser.add_argument("--min-face-size", type=int, help="smallest face to find, in pixels")
+    parser.add_argument(
+        "--min-face-size", type=positive_int, help="smallest face to find, in pixels"
+    )
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_json_flag(parser)
@@ -53,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     folders = list(args.folders)
     if not folders and not lib.roots():
         folders = [demo_folder()]
-        print(f"No folder given: scanning the demo photos in {folders[0]}", file=sys.stderr)
+        print(f"No folder given: scanning the demo photos in {shown(folders[0])}", file=sys.stderr)
     for key in ("min_face_size", "device"):
         if getattr(args, key) is not None:
             lib.set_setting(key, getattr(args, key))
@@ -65,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
             folders or None,
             progress=bar,
             cancel=cancel,
-            on_error=lambda path, message: print(f"skipped {path}: {message}", file=sys.stderr),
+            on_error=lambda path, message: print(
+                f"skipped {shown(path)}: {shown(message)}", file=sys.stderr
+            ),
         )
     finally:
         bar.close()
@@ -84,10 +95,12 @@ def _print_summary(s, lib) -> None:
     print(
         f"Scan {state} in {s.seconds:.1f} s: {s.photos_seen} photos seen, {s.new} new, "
         f"{s.changed} changed, {s.moved} moved, {s.unchanged} unchanged, {s.missing} missing, "
-        f"{s.errors} skipped with errors; {s.faces_found} faces found."
+        f"{s.errors} skipped with errors"
+        + (f", {s.unsupported} in formats that need an extra" if s.unsupported else "")
+        + f"; {s.faces_found} faces found."
     )
     stats = lib.stats()
     print(
-        f"Library {lib.path}: {stats['photos']} photos, {stats['faces']} faces, "
+        f"Library {shown(lib.path)}: {stats['photos']} photos, {stats['faces']} faces, "
         f"{stats['people']} people."
     )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag, open_library, print_json, print_table
+from album.cli.common import (
+    add_json_flag,
+    open_library,
+    positive_int,
+    print_json,
+    print_table,
+    record_id,
+    similarity,
+)
 from album.cli.people_common import as_dict, guarded
 from album.library.db import LibraryError
 from album.people import People
@@ -15,12 +23,12 @@ HELP = "find the faces of the same person as a face in the library or in a photo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     query = parser.add_mutually_exclusive_group(required=True)
-    query.add_argument("--face", type=int, metavar="ID", help="a face id of the library")
+    query.add_argument("--face", type=record_id, metavar="ID", help="a face id of the library")
     query.add_argument("--image", metavar="FILE", help="a photo: its largest face is the query")
     parser.add_argument(
-        "--threshold", type=float, help="cosine similarity floor (default: the model's)"
+        "--threshold", type=similarity, help="cosine similarity floor (default: the model's)"
     )
-    parser.add_argument("--limit", type=int, default=50, help="at most this many hits")
+    parser.add_argument("--limit", type=positive_int, default=50, help="at most this many hits")
     add_json_flag(parser)
 
 

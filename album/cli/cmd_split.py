@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag, print_json
+from album.cli.common import add_json_flag, print_json, record_id, similarity
 from album.cli.people_common import as_dict, guarded, open_people
 
 NAME = "split"
@@ -15,9 +15,9 @@ HELP = "show a person's faces in look-alike groups, to split a mixed person"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("person", type=int, metavar="PERSON", help="person id")
+    parser.add_argument("person", type=record_id, metavar="PERSON", help="person id")
     parser.add_argument(
-        "--threshold", type=float, help="cosine (default: the model's same-person threshold)"
+        "--threshold", type=similarity, help="cosine (default: the model's same-person threshold)"
     )
     add_json_flag(parser)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from album.cli.common import add_json_flag, print_json, print_table
+from album.cli.common import add_json_flag, positive_int, print_json, print_table
 from album.cli.people_common import as_dict, guarded, open_people, report_change
 from album.library.db import LibraryError
 
@@ -16,10 +16,10 @@ HELP = "suggest named people for unnamed clusters and unsorted faces; accept or 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--limit", type=int, default=20, help="list at most this many")
+    parser.add_argument("--limit", type=positive_int, default=20, help="list at most this many")
     answer = parser.add_mutually_exclusive_group()
-    answer.add_argument("--accept", type=int, metavar="N", help="accept suggestion N")
-    answer.add_argument("--decline", type=int, metavar="N", help="decline suggestion N")
+    answer.add_argument("--accept", type=positive_int, metavar="N", help="accept suggestion N")
+    answer.add_argument("--decline", type=positive_int, metavar="N", help="decline suggestion N")
     add_json_flag(parser)
 
 

@@ -6,14 +6,14 @@ import argparse
 import sys
 import threading
 
-from album.cli.common import add_json_flag, open_library, print_json, stop_on_ctrl_c
+from album.cli.common import add_json_flag, open_library, print_json, record_id, stop_on_ctrl_c
 
 NAME = "use-model"
 HELP = "switch to a model version (re-embeds only the faces it lacks)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model_id", type=int, metavar="ID", help="see `face-album models`")
+    parser.add_argument("model_id", type=record_id, metavar="ID", help="see `face-album models`")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     add_json_flag(parser)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from album.cli.common import add_json_flag
+from album.cli.common import add_json_flag, regular_file, shown
 from album.imaging import ImageError, load_rgb
 
 NAME = "verify"
@@ -24,7 +24,7 @@ HELP = "face verification accuracy on LFW-layout photos (pairs.txt + ROOT/Name/N
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pairs", type=Path, required=True, help="LFW-format pairs.txt")
+    parser.add_argument("--pairs", type=regular_file, required=True, help="LFW-format pairs.txt")
     parser.add_argument("--images", type=Path, required=True, help="ROOT/Name/Name_0001.jpg")
     parser.add_argument("--no-flip", action="store_true", help="no flip-fused features")
     parser.add_argument("--folds", type=int, default=10)
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         pairs = lfw_pairs(args.pairs, args.images, args.folds)
     except (OSError, ValueError) as error:
-        print(f"verify: {error}", file=sys.stderr)
+        print(f"verify: {shown(error)}", file=sys.stderr)
         return 1
     pipeline = load_pipeline(Library(args.library) if args.library else None)
     chips, centred = [], 0
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             chip, used_centre = face_chip(pipeline, load_rgb(path))
         except ImageError as error:
-            print(f"verify: {path}: {error}", file=sys.stderr)
+            print(f"verify: {shown(path)}: {shown(error)}", file=sys.stderr)
             return 1
         chips.append(encode_chip(chip))
         centred += used_centre

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from album.cli.common import open_library, print_json
+from album.cli.common import open_library, print_json, record_id
 from album.library.db import LibraryError
 from album.people import UNSORTED, ChangeSet, People, PeopleError
 
@@ -18,10 +18,7 @@ def person_id(text: str) -> int:
     """A person argument: a numeric id, or "unsorted"."""
     if text.lower() == "unsorted":
         return UNSORTED
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a person id: {text!r}") from None
+    return record_id(text)
 
 
 def report_change(args: argparse.Namespace, change: ChangeSet | None, what: str) -> int:

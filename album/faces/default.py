@@ -58,7 +58,9 @@ def _pack_pipeline(
 
 
 def load_library_embedder(lib=None, *, device: str = "auto"):
-    """The embedder of `lib`'s active model (the built-in default when it has none).
+    """The embedder of `lib`'s active model (the built-in default when it has none). A retrained
+    model's weights are checked against the sha256 the library recorded, and run under the
+    library's copy of its spec (a file beside the weights is never trusted).
 
     A library still on an older built-in geometry (e.g. dlib_resnet_v1's centring) keeps
     embedding under that model's own stored spec until it is upgraded
@@ -66,9 +68,10 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
     """
     from album.faces.embedder import (
         TorchEmbedder,
+        WeightsRefused,
         load_default_embedder,
         load_default_spec,
-        load_embedder,
+        load_trusted_embedder,
     )
     from training.backbones import create_backbone
     from training.spec import ModelSpec
@@ -76,8 +79,15 @@ def load_library_embedder(lib=None, *, device: str = "auto"):
     if lib is not None:
         active = lib.active_model()
         if active is not None and active["weights_path"]:
-            spec_path = Path(active["weights_path"]).with_suffix(".json")
-            return load_embedder(active["weights_path"], spec_path, device=device)
+            spec = ModelSpec.from_dict(active["spec"])
+            weights = lib.weights_file(active["weights_path"])
+            try:
+                sha = active["weights_sha256"] or spec.weights_sha256 or ""
+                return load_trusted_embedder(weights, spec, sha, device=device)
+            except WeightsRefused as error:
+                back = lib.builtin_model_id()
+                hint = f"; go back with `face-album use-model {back}`" if back else ""
+                raise WeightsRefused(f"model {active['id']}: {error}{hint}") from error
         stored = (active or {}).get("spec") or {}
         if stored.get("backbone") and stored.get("name") != load_default_spec().name:
             spec = ModelSpec.from_dict(stored)

@@ -117,3 +117,40 @@ def load_embedder(
     model = create_backbone(spec.backbone, pretrained=False, embedding_dim=spec.embedding_dim)
     model.load_state_dict(load_file(str(weights_path)))
     return TorchEmbedder(spec, model, device, **options)
+
+
+class WeightsRefused(ValueError):
+    """Weights that are missing or do not match the sha256 the library recorded; never loaded."""
+
+
+def load_trusted_backbone(weights_path: str | Path, spec: ModelSpec, sha256: str) -> nn.Module:
+    """The spec's backbone with weights checked against `sha256` (the library's record, whatever
+    the spec file beside them says) before a byte of them is parsed."""
+    try:
+        actual = sha256_file(weights_path)
+    except OSError as error:
+        raise WeightsRefused(f"cannot read the model weights {weights_path}: {error}") from error
+    if actual != sha256:
+        raise WeightsRefused(
+            f"the model weights {weights_path} were changed or replaced (sha256 {actual[:12]}..., "
+            f"the library recorded {sha256[:12]}...); refusing to load them"
+        )
+    model = create_backbone(spec.backbone, pretrained=False, embedding_dim=spec.embedding_dim)
+    try:
+        model.load_state_dict(load_file(str(weights_path)))
+    except (RuntimeError, ValueError, OSError) as error:
+        raise WeightsRefused(
+            f"the model weights {weights_path} do not fit {spec.backbone}"
+        ) from error
+    return model
+
+
+def load_trusted_embedder(
+    weights_path: str | Path,
+    spec: ModelSpec,
+    sha256: str,
+    device: str | torch.device = "auto",
+    **options,
+) -> TorchEmbedder:
+    """`load_trusted_backbone` under the library's own copy of the spec, as an embedder."""
+    return TorchEmbedder(spec, load_trusted_backbone(weights_path, spec, sha256), device, **options)

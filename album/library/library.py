@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,21 @@ from album.library.db import LibraryError, create_library_engine, session_factor
 from album.library.schema import Face, Model, Person, Photo, Root, Setting
 
 ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
+GROUPING_PENDING = "grouping_pending"  # a setting: faces were stored and not yet grouped
+log = logging.getLogger(__name__)
+
+
+def _whole(low: int, high: int):
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+# Settings checked when written and when read: a bad stored value (an old version, a hand edit)
+# is ignored with a warning, so that it can never break every later scan.
+SETTING_CHECKS = {
+    "min_face_size": (_whole(1, 100_000), "a whole number of pixels from 1 to 100000"),
+    "device": (lambda v: v in ("auto", "cpu", "cuda"), "auto, cpu or cuda"),
+    "detector_precision": (lambda v: v in ("auto", "int8", "fp32"), "auto, int8 or fp32"),
+}
 
 
 def now() -> datetime:
@@ -39,10 +55,14 @@ class Library:
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path).expanduser().resolve() if path else default_library_path()
+        self.path = self.resolve_path(path) if path else default_library_path()
         self.engine = create_library_engine(self.path)
         self._sessions = session_factory(self.engine)
         self.data_dir = self.path.with_name(self.path.name + ".data")
+
+    @staticmethod
+    def resolve_path(path: str | Path) -> Path:
+        return Path(path).expanduser().resolve()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -103,24 +123,39 @@ class Library:
 
         Only new and changed files are processed; a cancelled or killed scan resumes on the next
         call. `progress(ScanProgress)` and `on_error(path, message)` are called from this thread.
-        With `group`, new faces then join existing people or form new ones (`group_faces`).
-        Returns a `ScanSummary`.
+        With `group`, new faces then join existing people or form new ones (`group_pending`),
+        including faces a killed earlier scan stored without grouping. One scan at a time per
+        library: LibraryError("another scan ... is running") otherwise. Returns a `ScanSummary`.
         """
         from album.faces.default import load_pipeline
         from album.retrain.adopt import upgrade_default_model
+        from album.scan.lock import ScanLocked, scan_lock
         from album.scan.scanner import Scanner
-
-        if pipeline is None:  # an older built-in model moves to the shipped one first
-            upgrade_default_model(self, cancel=cancel)
 
         root_ids = [self.add_root(r) for r in roots] if roots else None
         selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
         factory = (lambda: pipeline) if pipeline is not None else (lambda: load_pipeline(self))
         scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
-        summary = scanner.run(selected)
-        if group and summary.face_ids:
-            self.group_faces()
+        try:
+            with scan_lock(self.data_dir):
+                if pipeline is None:  # an older built-in model moves to the shipped one first
+                    upgrade_default_model(self, cancel=cancel)
+                summary = scanner.run(selected)
+                if group:
+                    self.group_pending()
+        except ScanLocked as error:
+            raise LibraryError(str(error)) from error
         return summary
+
+    def group_pending(self) -> bool:
+        """Group faces stored since the last grouping finished, if any (see `GROUPING_PENDING`:
+        set with each batch of faces, in the same transaction, and cleared only after grouping,
+        so a kill between the last batch and the grouping is repaired by the next scan)."""
+        if not self.settings().get(GROUPING_PENDING):
+            return False
+        self.group_faces()
+        self.set_setting(GROUPING_PENDING, None)
+        return True
 
     def group_faces(self) -> None:
         """Unsorted faces join the people they match; the rest group into new unnamed people.
@@ -144,13 +179,48 @@ class Library:
                 return None
             return {c.key: getattr(model, c.key) for c in Model.__table__.columns}
 
+    def builtin_model_id(self) -> int | None:
+        """The first model with built-in weights (the safe one to go back to)."""
+        with self.session() as s:
+            return s.scalar(select(Model.id).where(Model.weights_path.is_(None)).order_by(Model.id))
+
+    def weights_file(self, stored: str) -> Path:
+        """A model's weights file from its stored path: relative paths are under `data_dir` (so a
+        library folder can move); an absolute path of an older version that is gone is looked
+        for in `data_dir/models` by name."""
+        path = Path(stored)
+        if not path.is_absolute():
+            return self.data_dir / path
+        moved = self.data_dir / "models" / path.name
+        return moved if not path.exists() and moved.exists() else path
+
+    def stored_weights_path(self, path: str | Path) -> str:
+        """The form a weights path is stored in: relative to `data_dir` when inside it."""
+        path = Path(path).resolve()
+        try:
+            return path.relative_to(self.data_dir.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
     # -- settings ---------------------------------------------------------------------------
     def settings(self) -> dict:
-        """Per-library settings (min_face_size, device, thresholds overrides, ...)."""
+        """Per-library settings (min_face_size, device, thresholds overrides, ...); a stored
+        value that fails its check is left out (the default applies) with a warning."""
         with self.session() as s:
-            return {row.key: row.value["v"] for row in s.scalars(select(Setting))}
+            rows = s.scalars(select(Setting))
+            stored = {r.key: r.value.get("v") if isinstance(r.value, dict) else None for r in rows}
+        for key, value in list(stored.items()):
+            check = SETTING_CHECKS.get(key)
+            if value is not None and check and not check[0](value):
+                log.warning("ignoring the stored %s=%r (must be %s)", key, value, check[1])
+                del stored[key]
+        return stored
 
     def set_setting(self, key: str, value) -> None:
+        """Store a setting (None: back to the default); a value failing its check is refused."""
+        check = SETTING_CHECKS.get(key)
+        if value is not None and check and not check[0](value):
+            raise LibraryError(f"{key} must be {check[1]}, not {value!r}")
         with self.transaction() as s:
             s.merge(Setting(key=key, value={"v": value}))
 

@@ -145,48 +145,94 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
 ]
 
 
+class SchemaError(Exception):
+    """A library this version cannot use (written by a newer face-album); never written to."""
+
+
 def applied_migrations(conn: Connection) -> list[str]:
+    """Names recorded in `schema_migrations` ([] for a new database); reads only."""
+    exists = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).first()
+    if exists is None:
+        return []
+    return [row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))]
+
+
+def check_versions(applied: list[str], user_version: int) -> None:
+    """SchemaError when a library was written by a newer version (this one must not touch it)."""
+    known = [name for name, _ in MIGRATIONS]
+    unknown = sorted(set(applied) - set(known))
+    if unknown:
+        raise SchemaError(
+            f"was written by a newer face-album (unknown migration {unknown[0]}); "
+            "upgrade face-album to open it"
+        )
+    if user_version > len(known):
+        raise SchemaError(
+            f"has schema version {user_version}, newer than this face-album's {len(known)}; "
+            "upgrade face-album to open it"
+        )
+
+
+def pending_migrations(conn: Connection, upto: str | None = None) -> tuple[list[str], list[str]]:
+    """(migrations still to run, migrations applied); SchemaError for a newer library."""
+    applied = applied_migrations(conn)
+    known = [name for name, _ in MIGRATIONS]
+    check_versions(applied, conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+    conn.commit()
+    names = known if upto is None else known[: known.index(upto) + 1]
+    return [n for n in names if n not in applied], applied
+
+
+def migrate(conn: Connection, upto: str | None = None) -> list[str]:
+    """Apply pending migrations (all, or up to and including `upto`); return their names.
+
+    The caller passes a connection with no transaction open. Each migration runs in its own
+    BEGIN IMMEDIATE transaction that first re-reads what is applied: two processes opening a new
+    library take turns, and the second finds the work done. A kill mid-upgrade leaves the
+    database at the last completed migration. Foreign keys are off while migrations run (table
+    rebuilds need it) and checked before each commit.
+    """
+    if not pending_migrations(conn, upto)[0]:
+        return []
+    raw = conn.connection.driver_connection  # PRAGMA foreign_keys is ignored inside a BEGIN
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        return _apply_pending(conn.execution_options(sqlite_begin="IMMEDIATE"), upto)
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _apply_pending(conn: Connection, upto: str | None) -> list[str]:
+    ran = []
+    for index, (name, apply) in enumerate(MIGRATIONS):
+        with conn.begin():
+            _create_table(conn)
+            if name not in applied_migrations(conn):
+                _apply_one(conn, name, apply, index + 1)
+                ran.append(name)
+        if name == upto:
+            break
+    return ran
+
+
+def _create_table(conn: Connection) -> None:
     conn.execute(
         text(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(name TEXT NOT NULL PRIMARY KEY, applied_at DATETIME NOT NULL)"
         )
     )
-    return [row[0] for row in conn.execute(text("SELECT name FROM schema_migrations"))]
 
 
-def migrate(conn: Connection, upto: str | None = None) -> list[str]:
-    """Apply pending migrations (all, or up to and including `upto`); return their names.
-
-    The caller passes a connection with no transaction open; each migration commits on its own,
-    so a kill mid-upgrade leaves the database at the last completed migration. Foreign keys are
-    off while migrations run (table rebuilds need it) and checked before each commit.
-    """
-    done = set(applied_migrations(conn))
-    conn.commit()
-    raw = conn.connection.driver_connection  # PRAGMA foreign_keys is ignored inside a BEGIN
-    raw.execute("PRAGMA foreign_keys=OFF")
-    try:
-        return _apply_pending(conn, done, upto)
-    finally:
-        raw.execute("PRAGMA foreign_keys=ON")
-
-
-def _apply_pending(conn: Connection, done: set[str], upto: str | None) -> list[str]:
-    ran = []
-    for name, apply in MIGRATIONS:
-        if name not in done:
-            with conn.begin():
-                apply(conn)
-                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                if broken:
-                    raise RuntimeError(f"migration {name} broke foreign keys: {broken[:5]}")
-                conn.execute(
-                    text("INSERT INTO schema_migrations VALUES (:n, :t)"),
-                    {"n": name, "t": datetime.now(UTC).replace(tzinfo=None)},
-                )
-                conn.exec_driver_sql(f"PRAGMA user_version = {len(done) + len(ran) + 1}")
-            ran.append(name)
-        if name == upto:
-            break
-    return ran
+def _apply_one(conn: Connection, name: str, apply, version: int) -> None:
+    apply(conn)
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration {name} broke foreign keys: {broken[:5]}")
+    conn.execute(
+        text("INSERT INTO schema_migrations VALUES (:n, :t)"),
+        {"n": name, "t": datetime.now(UTC).replace(tzinfo=None)},
+    )
+    conn.exec_driver_sql(f"PRAGMA user_version = {version}")

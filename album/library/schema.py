@@ -46,6 +46,31 @@ class Vector(TypeDecorator):
         return np.array_equal(np.ravel(x), np.ravel(y))
 
 
+class FsText(TypeDecorator):
+    """A file system path as TEXT, lossless for names that are not UTF-8.
+
+    Python reads such names with surrogate escapes (`caf\\udce9.jpg` for the byte 0xE9), which
+    SQLite's UTF-8 text cannot hold: those are stored as the name's raw bytes (a BLOB in the
+    same column; unique and comparable like text) and read back as the same string."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "surrogateescape")
+        return value
+
+
 class PhotoStatus(enum.StrEnum):
     DONE = "done"
     ERROR = "error"  # unreadable; `Photo.error` says why; retried when the file changes
@@ -66,7 +91,7 @@ class Base(DeclarativeBase):
 class Root(Base):
     __tablename__ = "roots"
     id: Mapped[int] = mapped_column(primary_key=True)
-    path: Mapped[str] = mapped_column(Text, unique=True)
+    path: Mapped[str] = mapped_column(FsText, unique=True)
     added_at: Mapped[datetime]
 
 
@@ -87,7 +112,7 @@ class Photo(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     root_id: Mapped[int] = mapped_column(ForeignKey("roots.id"))
-    relpath: Mapped[str] = mapped_column(Text)
+    relpath: Mapped[str] = mapped_column(FsText)
     size: Mapped[int]
     mtime_ns: Mapped[int]
     content_hash: Mapped[str | None] = mapped_column(String(64))

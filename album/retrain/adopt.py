@@ -20,15 +20,15 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 from torch import nn
 
-from album.faces.embedder import TorchEmbedder, load_embedder
+from album.faces.embedder import TorchEmbedder, WeightsRefused, load_trusted_backbone
+from album.library.backup import BackupError, make_backup
 from album.library.db import LibraryError
 from album.library.library import Library
 from album.library.models import activate_model, ensure_model, model_spec
 from album.library.schema import Decision, Embedding, Face, FaceChip, Model
 from album.scan.store import decode_chip
 from training.backbones import create_backbone
-from training.export import load_model
-from training.spec import ModelSpec
+from training.spec import ModelSpec, sha256_file
 
 BATCH = 256  # faces per transaction while re-embedding
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -43,38 +43,51 @@ class Switched:
 
 
 def load_trainable(lib: Library, model_id: int) -> tuple[nn.Module, ModelSpec]:
-    """The model's backbone as a trainable module, and its spec."""
+    """The model's backbone as a trainable module, and its spec (the library's copy). Retrained
+    weights are checked against the sha256 the library recorded before they are parsed."""
     with lib.session() as s:
         row = s.get(Model, model_id)
         if row is None:
             raise LibraryError(f"no model {model_id}")
-        spec, weights = ModelSpec.from_dict(row.spec), row.weights_path
+        spec, weights, sha = ModelSpec.from_dict(row.spec), row.weights_path, row.weights_sha256
     if weights is None:  # built in: the pretrained registry weights
         return create_backbone(spec.backbone, pretrained=True), spec
-    model, _ = load_model(weights, spec)
-    return model, spec
+    try:
+        model = load_trusted_backbone(lib.weights_file(weights), spec, sha or "")
+    except WeightsRefused as error:
+        back = lib.builtin_model_id()
+        hint = f"; go back with `face-album use-model {back}`" if back else ""
+        raise LibraryError(f"model {model_id}: {error}{hint}") from error
+    return model.eval(), spec
 
 
 def model_embedder(lib: Library, model_id: int, device: str = "auto") -> TorchEmbedder:
     """The inference embedder of any model the library knows."""
-    with lib.session() as s:
-        row = s.get(Model, model_id)
-        if row is None:
-            raise LibraryError(f"no model {model_id}")
-        weights = row.weights_path
-    if weights is not None:
-        return load_embedder(weights, Path(weights).with_suffix(".json"), device=device)
     model, spec = load_trainable(lib, model_id)
     return TorchEmbedder(spec, model, device)
+
+
+def check_thresholds(spec: ModelSpec) -> None:
+    """A model whose thresholds are not positive cosines would join everyone: never adopted."""
+    values = (spec.thresholds.same_person, spec.thresholds.suggestion)
+    if not all(isinstance(v, int | float) and 0 < v <= 1 for v in values):
+        raise LibraryError(f"model {spec.name} has thresholds {values}, not in (0, 1]: refused")
 
 
 def register_model(
     lib: Library, spec_path: str | Path, weights_path: str | Path, parent_id: int | None, report
 ) -> int:
-    """Record a model file pair (inactive); returns its id. Idempotent by name."""
+    """Record a model file pair (inactive); returns its id. Idempotent by name. The library
+    records the weights' own sha256 (checked against the spec's when it has one) and their
+    path relative to its data folder."""
     spec = ModelSpec.from_json(Path(spec_path).read_text())
+    sha = sha256_file(weights_path)
+    if spec.weights_sha256 and spec.weights_sha256 != sha:
+        raise LibraryError(f"{weights_path} does not match the sha256 in {spec_path}: refused")
+    check_thresholds(spec)
+    spec = spec.replace(weights_sha256=sha)
     with lib.transaction() as s:
-        model_id = ensure_model(s, spec, str(weights_path), parent_id)
+        model_id = ensure_model(s, spec, lib.stored_weights_path(weights_path), parent_id)
         row = s.get(Model, model_id)
         row.report = report
         return model_id
@@ -167,15 +180,29 @@ def use_model(
     device: str = "auto",
 ) -> Switched:
     """Make `model_id` the active model: re-embed what it lacks (nothing, when switching back
-    to a model used before), then switch. A cancel leaves the current model active."""
+    to a model used before), then switch. A cancel leaves the current model active. The
+    database is backed up first (`<library>.data/backups`)."""
+    with lib.session() as s:
+        if s.get(Model, model_id) is None:
+            raise LibraryError(f"no model {model_id}")
+        check_thresholds(model_spec(s, model_id))
     embedder = model_embedder(lib, model_id, device)
     embedded = reembed(lib, model_id, embedder, progress, cancel)
     if cancel is not None and cancel.is_set():
         return Switched(model_id, False, embedded)
+    if lib.active_model_id() != model_id:
+        _backup(lib, f"before-model-{model_id}")
     placed = switch_to(lib, model_id, embedder)
     if progress is not None:
         progress("switch", 1, 1)
     return Switched(model_id, True, embedded, placed)
+
+
+def _backup(lib: Library, reason: str) -> None:
+    try:
+        make_backup(lib.path, reason)
+    except BackupError as error:
+        raise LibraryError(f"not switching models: no backup could be made ({error})") from error
 
 
 def upgrade_default_model(

@@ -43,6 +43,7 @@ def plan_root(
     root: Path,
     extensions: set[str],
     on_error: Callable[[str, str], None],
+    on_unsupported: Callable[[str], None] | None = None,
 ) -> Plan:
     """Walk `root` and sort its files into unchanged / to-do, and its lost photos into missing."""
     known = {
@@ -60,7 +61,7 @@ def plan_root(
     }
     plan = Plan()
     seen_paths = set()
-    for found in walk_photos(root, extensions, on_error):
+    for found in walk_photos(root, extensions, on_error, on_unsupported):
         plan.seen += 1
         seen_paths.add(found.relpath)
         row = known.get(found.relpath)

@@ -26,6 +26,7 @@ class ScanSummary:
     moved: int = 0
     missing: int = 0
     errors: int = 0
+    unsupported: int = 0  # photos in a format that needs an extra not installed (HEIC, RAW)
     faces_found: int = 0
     seconds: float = 0.0
     interrupted: bool = False

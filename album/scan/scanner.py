@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +15,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from album.faces.pipeline import FacePipeline, scale_records
-from album.imaging import Decoded, ImageError, decode, supported_extensions
+from album.imaging import (
+    Decoded,
+    ImageError,
+    decode,
+    missing_extras,
+    read_file,
+    supported_extensions,
+)
 from album.library.library import Library, now
 from album.library.models import ensure_model
 from album.library.schema import Photo, PhotoStatus, ScanRun
@@ -97,13 +104,20 @@ class Scanner:
     def _plan(self, roots: list[tuple[int, Path]]) -> list[WorkItem]:
         t0 = time.perf_counter()
         extensions = supported_extensions()
+        needs_extra = missing_extras()
+        skipped: Counter[str] = Counter()
+
+        def unsupported(suffix: str) -> None:
+            if suffix in needs_extra:
+                skipped[suffix] += 1
+
         work: list[WorkItem] = []
         for root_id, root in roots:
             if not root.is_dir():
                 self._error(str(root), "folder not found (not scanned; its photos are kept)")
                 continue
             with self.lib.transaction() as s:
-                plan: Plan = plan_root(s, root_id, root, extensions, self._error)
+                plan: Plan = plan_root(s, root_id, root, extensions, self._error, unsupported)
                 apply_presence(s, plan)
             self.summary.photos_seen += plan.seen
             self.summary.unchanged += plan.unchanged
@@ -114,18 +128,39 @@ class Scanner:
                 select(Photo.content_hash, Photo.id).where(Photo.status == PhotoStatus.MISSING)
             )
             self._moved_by_hash = {h: i for h, i in rows if h}
+        self._report_unsupported(skipped, needs_extra)
         self.stages["walk"] += time.perf_counter() - t0
         return work
 
+    def _report_unsupported(self, skipped: Counter[str], needs_extra: dict[str, str]) -> None:
+        """One line per format that needs an extra: those photos are not silently ignored."""
+        for suffix, count in sorted(skipped.items()):
+            self.summary.unsupported += count
+            extra = needs_extra[suffix]
+            if self.on_error:
+                self.on_error(
+                    f"{count} {suffix} file(s)",
+                    f"not read: install the `{extra}` extra (pip install 'face-album[{extra}]')",
+                )
+
     # -- processing -------------------------------------------------------------------------
     def _read(self, item: WorkItem) -> _Read:
-        """Worker thread: read, hash, and decode unless the hash says the work is done already."""
+        """Worker thread: read, hash, and decode unless the hash says the work is done already.
+        Whatever goes wrong becomes this file's error; it never stops the scan."""
         t0 = time.perf_counter()
+        try:
+            result = self._read_one(item)
+        except Exception as error:  # noqa: BLE001 - one bad file never stops a scan
+            result = _Read(item, error=f"cannot read ({type(error).__name__}: {error})")
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def _read_one(self, item: WorkItem) -> _Read:
         result = _Read(item)
         try:
-            data = item.path.read_bytes()
-        except OSError as error:
-            result.error = f"cannot read file ({error.strerror or error})"
+            data = read_file(item.path)
+        except ImageError as error:
+            result.error = str(error)
             return result
         if not data:
             result.error = "empty file (0 bytes)"
@@ -142,7 +177,6 @@ class Scanner:
                 result.decoded = decode(data, item.relpath, PROCESS_MAX_SIDE)
             except ImageError as error:
                 result.error = str(error)
-        result.seconds = time.perf_counter() - t0
         return result
 
     def _reads(self, pool: ThreadPoolExecutor, work: list[WorkItem]) -> Iterator[_Read]:
@@ -196,10 +230,30 @@ class Scanner:
             self._done += 1
             self._report(str(outcome.item.path))
 
-    def _outcomes(self, batch: list[_Read]) -> list[Outcome]:
+    def _faces(self, batch: list[_Read]) -> Iterator[list]:
+        """Face records per decoded photo. When the batch fails, photos go one by one and the
+        one that fails becomes that photo's error."""
         images = [r.decoded.rgb for r in batch if r.decoded is not None]
+        if not images:
+            return iter([])
+        try:
+            return iter(self.pipeline.process_batch(images))
+        except Exception:  # noqa: BLE001 - retried photo by photo below
+            pass
+        results = []
+        for r in batch:
+            if r.decoded is None:
+                continue
+            try:
+                results.append(self.pipeline.process_batch([r.decoded.rgb])[0])
+            except Exception as error:  # noqa: BLE001 - one bad photo never stops a scan
+                r.error = f"face detection failed ({type(error).__name__}: {error})"
+                r.decoded = None
+        return iter(results)
+
+    def _outcomes(self, batch: list[_Read]) -> list[Outcome]:
         t0 = time.perf_counter()
-        faces = iter(self.pipeline.process_batch(images) if images else [])
+        faces = self._faces(batch)
         self.stages["faces"] += time.perf_counter() - t0
         outcomes: list[Outcome] = []
         for r in batch:

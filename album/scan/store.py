@@ -6,6 +6,7 @@ faces, chips and embeddings, so a re-run finds the file unknown (or changed) and
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,10 +16,21 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from album.faces.types import FaceRecord
-from album.library.schema import Embedding, Face, FaceChip, Photo, PhotoStatus
+from album.library.library import GROUPING_PENDING
+from album.library.schema import (
+    Decision,
+    Embedding,
+    Face,
+    FaceChip,
+    Model,
+    Photo,
+    PhotoStatus,
+    Setting,
+)
 from album.scan.plan import WorkItem
 
 IOU_SAME_FACE = 0.5  # a re-detected face in an edited photo keeps its id and decisions above this
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,8 @@ def decode_chip(data: bytes) -> np.ndarray:
 def store_batch(
     session: Session, outcomes: list[Outcome], model_id: int | None, alignment: str, run_id: int
 ) -> list[int]:
-    """Write the batch; returns the ids of faces that are new or re-detected."""
+    """Write the batch; returns the ids of faces that are new or re-detected. When there are
+    any, the library's grouping-pending flag is set in the same transaction."""
     face_ids: list[int] = []
     for outcome in outcomes:
         if isinstance(outcome, Failed):
@@ -83,6 +96,8 @@ def store_batch(
             )
             session.flush()
             face_ids += _store_faces(session, photo.id, outcome.faces, model_id, alignment)
+    if face_ids:
+        session.merge(Setting(key=GROUPING_PENDING, value={"v": True}))
     return face_ids
 
 
@@ -125,10 +140,15 @@ def _store_faces(
     session: Session, photo_id: int, records: list[FaceRecord], model_id: int | None, alignment: str
 ) -> list[int]:
     old = list(session.scalars(select(Face).where(Face.photo_id == photo_id)))
+    same = _SameFace(session, old, model_id)
     ids = []
     for record in records:
         match = max(old, key=lambda f: _iou(f.box, record.box), default=None)
-        if match is not None and _iou(match.box, record.box) > IOU_SAME_FACE:
+        if (
+            match is not None
+            and _iou(match.box, record.box) > IOU_SAME_FACE
+            and same(match, record)
+        ):
             old.remove(match)
             face = match  # an edited photo: the face keeps its id, person and decisions
         else:
@@ -142,8 +162,61 @@ def _store_faces(
         _store_chip_and_embedding(session, face.id, record, model_id, alignment)
         ids.append(face.id)
     if old:
+        _log_dropped(photo_id, old, same)
         session.execute(delete(Face).where(Face.id.in_([f.id for f in old])))
     return ids
+
+
+class _SameFace:
+    """Is a re-detected face (same place in an edited photo) still the same person? Its new
+    embedding must reach the model's same-person threshold against the stored one: a photo
+    replaced by another person's photo never inherits the old face's id, name or decisions."""
+
+    def __init__(self, session: Session, old: list[Face], model_id: int | None) -> None:
+        self.model_id = model_id
+        self.threshold = self.vectors = None
+        self.similarity: dict[int, float] = {}
+        if model_id is None or not old:
+            return
+        spec = session.get(Model, model_id).spec
+        self.threshold = float(spec["thresholds"]["same_person"])
+        rows = session.execute(
+            select(Embedding.face_id, Embedding.vector).where(
+                Embedding.model_id == model_id, Embedding.face_id.in_([f.id for f in old])
+            )
+        )
+        self.vectors = dict(rows.all())
+
+    def __call__(self, face: Face, record: FaceRecord) -> bool:
+        if self.vectors is None or record.embedding is None:
+            return True  # no embedder in this pipeline: the box is all there is to go by
+        stored = self.vectors.get(face.id)
+        if stored is None:
+            return False  # nothing to compare with: never assume
+        similarity = float(np.dot(stored, record.embedding))
+        self.similarity[face.id] = similarity
+        return similarity >= self.threshold
+
+
+def _log_dropped(photo_id: int, faces: list[Face], same: _SameFace) -> None:
+    for face in faces:
+        if face.person_id is None and face.decision == Decision.NONE:
+            continue
+        similarity = same.similarity.get(face.id)
+        why = (
+            f"similarity {similarity:.2f} < {same.threshold:.2f}"
+            if similarity is not None
+            else "no face there any more"
+        )
+        log.warning(
+            "photo %d changed: face %d (person %s, %s) no longer matches (%s); its decision "
+            "was dropped",
+            photo_id,
+            face.id,
+            face.person_id,
+            face.decision,
+            why,
+        )
 
 
 def _store_chip_and_embedding(

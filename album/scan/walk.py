@@ -16,9 +16,13 @@ class FoundFile:
 
 
 def walk_photos(
-    root: Path, extensions: set[str], on_error: Callable[[str, str], None]
+    root: Path,
+    extensions: set[str],
+    on_error: Callable[[str, str], None],
+    on_unsupported: Callable[[str], None] | None = None,
 ) -> Iterator[FoundFile]:
-    """Files under `root` whose extension is in `extensions`, in a stable order.
+    """Files under `root` whose extension is in `extensions`, in a stable order; the suffix of
+    any other file goes to `on_unsupported` (so that photos needing an extra are counted).
 
     Symlinked folders are followed once: a folder already visited (same device and inode) is
     skipped, so link loops cannot hang the walk. Unreadable folders are reported and skipped.
@@ -38,18 +42,23 @@ def walk_photos(
             on_error(str(folder), f"cannot open folder ({error.strerror or error})")
             continue
         for entry in entries:
-            found = _visit(entry, root, extensions, stack, on_error)
+            found = _visit(entry, root, extensions, stack, on_error, on_unsupported)
             if found is not None:
                 yield found
 
 
-def _visit(entry, root, extensions, stack, on_error) -> FoundFile | None:
+def _visit(entry, root, extensions, stack, on_error, on_unsupported) -> FoundFile | None:
     try:
         if entry.is_dir(follow_symlinks=True):
             if not entry.name.startswith("."):
                 stack.append(Path(entry.path))
             return None
-        if Path(entry.name).suffix.lower() not in extensions or not entry.is_file():
+        suffix = Path(entry.name).suffix.lower()
+        if suffix not in extensions:
+            if on_unsupported is not None:
+                on_unsupported(suffix)
+            return None
+        if not entry.is_file():
             return None
         info = entry.stat(follow_symlinks=True)
     except OSError as error:

@@ -8,6 +8,7 @@ An in-place UPDATE of a vector keeps the fingerprint: whoever does that calls `i
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from album.library.schema import Embedding
 from album.search.index import VectorIndex
 
 _ROWID = literal_column("embeddings.rowid")
+log = logging.getLogger(__name__)
 
 
 def index_path(lib: Library, model_id: int) -> Path:
@@ -68,7 +70,7 @@ def load_index(lib: Library, model_id: int, current: VectorIndex | None = None) 
         now = fingerprint(session, model_id)
         if current is not None and getattr(current, "fingerprint", None) == now:
             return current
-        cached, old = VectorIndex.load(path) if path.exists() else (None, None)
+        cached, old = _load_cache(path)
         if cached is not None and old == now:
             index = cached
         elif (
@@ -76,12 +78,37 @@ def load_index(lib: Library, model_id: int, current: VectorIndex | None = None) 
         ):
             index = cached
             index.add(*_tail(_read_rows(session, model_id, old["max"], cached.dim)))
-            index.save(path, now)
+            _save_cache(index, path, now)
         else:
             index = _read_rows(session, model_id, 0, None)
-            index.save(path, now)
+            _save_cache(index, path, now)
     index.fingerprint = now
     return index
+
+
+def _save_cache(index: VectorIndex, path: Path, fingerprint: dict) -> None:
+    """Best effort: a cache that cannot be written (disk full, read-only) is only slower."""
+    try:
+        index.save(path, fingerprint)
+    except OSError as error:
+        log.warning("index cache %s not written (%s)", path, error)
+
+
+def _load_cache(path: Path) -> tuple[VectorIndex | None, dict | None]:
+    """The cached index and its fingerprint; (None, None) when absent or unreadable (a
+    damaged cache is a cache miss: rebuilt from the database and overwritten)."""
+    if not path.exists():
+        return None, None
+    try:
+        index, old = VectorIndex.load(path)
+        if index.vectors.ndim != 2 or len(index.ids) != len(index.vectors):
+            raise ValueError("ids and vectors differ in length")
+        if not {"count", "sum", "max", "rowid"} <= set(old):
+            raise ValueError("no fingerprint")
+    except Exception as error:  # noqa: BLE001 - any damage means: rebuild
+        log.warning("index cache %s unreadable (%s); rebuilding it", path, error)
+        return None, None
+    return index, old
 
 
 def _tail(index: VectorIndex) -> tuple[np.ndarray, np.ndarray]:
