@@ -105,9 +105,6 @@ class LibraryView(QStackedWidget):
             page, arg = self._history.pop()
             self._go(page, arg)
 
-    def can_go_back(self) -> bool:
-        return len(self._history) > 1
-
     def _go(self, page: QWidget, arg: object) -> None:
         self.photos.drop_pending()  # thumbnails queued for the page we leave are stale
         self._history.append((page, arg))

@@ -78,9 +78,6 @@ class PeopleModel(QAbstractListModel):
         self._index_covers()
         self.endResetModel()
 
-    def person_at(self, row: int):
-        return self._people[row]
-
     def people(self) -> list:
         return list(self._people)
 
