@@ -178,7 +178,9 @@ def test_click_face_in_viewer_searches_with_live_threshold(qtbot, scanned):
     qtbot.mouseClick(viewer.canvas, Qt.MouseButton.LeftButton, pos=click_at)
     settle(qtbot, scanned)
     panel = viewer.search
-    panel.slider.setValue(99)  # only identical colours
+    assert panel.threshold() == scanned.controller.people.thresholds().same_person  # as the CLI
+    assert "no calibration" in panel.threshold_label.text()  # the fake model has no curve
+    panel.set_threshold(0.99)  # only identical colours
     assert panel.match_count() == len(same_photos)
     assert f"{len(same_photos)} matching" in panel.count_label.text()
     panel.slider.setValue(panel.slider.minimum())  # looser: look-alike colours join
@@ -612,7 +614,7 @@ def test_search_results_carry_names_and_leave_with_another_photo(qtbot, scanned)
     viewer = view.viewer_page
     viewer.search_face(face.id)
     settle(qtbot, scanned)
-    viewer.search.slider.setValue(99)
+    viewer.search.set_threshold(0.99)
     model = viewer.search.model
     captions = {
         model.index(r, 0).data(Qt.ItemDataRole.DisplayRole) for r in range(model.rowCount())
@@ -789,6 +791,27 @@ def test_rename_on_the_person_page(qtbot, scanned):
     with scanned.lib.session() as s:
         assert s.get(Person, person.id).name == "Grandma Rose"
     assert page.name_edit.text() == "Grandma Rose"
+
+
+def test_the_search_slider_spans_the_models_calibrated_scale():
+    from album.gui.viewer_page import slider_range
+    from training.spec import Thresholds
+
+    curve = ((0.91, 1e-2, 9), (0.93, 1e-3, 9), (0.955, 1e-5, 9), (0.965, 1e-6, 9))
+    assert slider_range(Thresholds(0.955, 0.93, fmr_curve=curve)) == (0.91, 0.965)
+    assert slider_range(Thresholds(0.97, 0.93, fmr_curve=curve)) == (0.91, 0.97)  # an override
+    assert slider_range(Thresholds(0.5, 0.4)) == (0.3, 0.99)  # no curve: the old scale
+
+
+def test_settings_say_what_the_grouping_threshold_means_here(qtbot, scanned):
+    from album.gui.settings_dialog import SettingsDialog
+    from album.people import People
+
+    dialog = SettingsDialog(scanned.lib, scanned.ops, scanned.settings, scanned)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.loaded is not None)
+    meaning = People(scanned.lib).threshold_meaning().describe()
+    assert f"Grouping people at {meaning}" in dialog.thresholds.text()
 
 
 def test_settings_switches_the_face_model(qtbot, scanned, monkeypatch):

@@ -466,6 +466,26 @@ def test_photo_faces_and_face_lookup(people, synth):
     assert set(people.faces([x, y, 10**9])) == {x, y}
 
 
+def test_a_photo_and_the_photos_of_faces_for_the_viewers(people, synth):
+    x, y = synth.pairs[0]
+    first = synth.faces_of(0)[0]
+    photo_id = people.faces([x])[x].photo_id
+    people.name(people.faces([x])[x].person_id, "Ann")
+    photo = people.photo(photo_id)
+    assert [f.id for f in photo.faces] == [x, y] and photo.path.startswith("/nonexistent/photos/")
+    assert photo.names[people.faces([x])[x].person_id] == "Ann"
+    people.not_a_face([y])
+    assert [f.id for f in people.photo(photo_id).faces] == [x]  # false detections left out
+    rows = people.face_photos([y, x, first], newest_first=False)
+    assert [(r.photo_id, r.face_id) for r in rows] == [
+        (photo_id, y),  # one row per photo, through its first listed face
+        (people.faces([first])[first].photo_id, first),
+    ]
+    assert {r.photo_id for r in people.face_photos([first, x])} == {r.photo_id for r in rows}
+    with pytest.raises(PeopleError):
+        people.photo(10**9)
+
+
 def test_update_after_a_scan_moves_nobody_already_placed(people, synth):
     before = {f: person_of(synth.lib, f) for f in synth.truth}
     rng = np.random.default_rng(21)

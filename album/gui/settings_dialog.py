@@ -32,9 +32,11 @@ from album.faces.default import DEFAULT_MIN_FACE_SIZE
 from album.gui.jobs import LongJob
 from album.gui.ops import Ops
 from album.library.library import Library
+from album.people import People
 
 DEVICES = [("auto", "Automatic (GPU if there is one)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)")]
 NO_GPU = "No GPU was found on this computer, so Face Album uses the CPU."
+NO_MODEL_YET = "Set by the face model at the first scan, then explained here for this library."
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,7 @@ class LibrarySettings:
     device: str
     gpu_available: bool
     model_name: str
-    same_person: float | None
-    same_person_fmr: float | None
-    suggestion: float | None
-    suggestion_fmr: float | None
+    thresholds: str  # what they mean for this library, in words
     models: list[ModelChoice]
 
 
@@ -78,7 +77,6 @@ def read_settings(lib: Library) -> LibrarySettings:
 
     values = lib.settings()
     model = lib.active_model() or {}
-    thresholds = (model.get("spec") or {}).get("thresholds") or {}
     return LibrarySettings(
         path=str(lib.path),
         roots=[str(p) for _, p in lib.roots()],
@@ -86,24 +84,25 @@ def read_settings(lib: Library) -> LibrarySettings:
         device=str(values.get("device", "auto")),
         gpu_available=torch.cuda.is_available(),
         model_name=model.get("name", "the built-in model (chosen at the first scan)"),
-        same_person=thresholds.get("same_person"),
-        same_person_fmr=thresholds.get("same_person_fmr"),
-        suggestion=thresholds.get("suggestion"),
-        suggestion_fmr=thresholds.get("suggestion_fmr"),
+        thresholds=explain_thresholds(lib) if model else NO_MODEL_YET,
         models=[
             ModelChoice(row["id"], describe_model(row), row["active"]) for row in models_table(lib)
         ],
     )
 
 
-def explain_threshold(kind: str, value: float | None, fmr: float | None) -> str:
-    """e.g. 'Same person: 0.62 — about 1 wrong match in 1,000 pairs of different people.'"""
-    if value is None:
-        return f"{kind}: set by the model after the first scan."
-    text = f"{kind}: similarity {value:.2f}"
-    if fmr:
-        text += f" — about 1 wrong match in {round(1 / fmr):,} pairs of different people"
-    return text + "."
+def explain_thresholds(lib: Library) -> str:
+    """What grouping and search mean for this library, as `face-album config` says it, e.g.
+    'Grouping people: 0.941: about 1 wrong match in 6,422 pairs of different people; among
+    your 6,422 faces, about 1 look-alike strangers per face'."""
+    people = People(lib)
+    grouping = people.threshold_meaning().describe()
+    search = people.threshold_meaning(people.thresholds().same_person).describe()
+    return (
+        f"Grouping people at {grouping}.\n"
+        f"Finding a face in other photos starts at {search}.\n"
+        "Higher means stricter: fewer wrong matches, more faces left unsorted."
+    )
 
 
 class SettingsDialog(QDialog):
@@ -194,16 +193,7 @@ class SettingsDialog(QDialog):
         if not loaded.models:
             self.model.addItem(loaded.model_name, None)
         self.model.setEnabled(len(loaded.models) > 1)
-        self.thresholds.setText(
-            explain_threshold(
-                "Same person (grouping, search)", loaded.same_person, loaded.same_person_fmr
-            )
-            + "\n"
-            + explain_threshold(
-                "Suggestion (“Is this …?”)", loaded.suggestion, loaded.suggestion_fmr
-            )
-            + "\nHigher means stricter: fewer wrong matches, more faces left unsorted."
-        )
+        self.thresholds.setText(loaded.thresholds)
         self._device_note()
         self.buttons.setEnabled(True)
 

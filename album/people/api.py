@@ -8,7 +8,7 @@ active model is loaded lazily and kept up to date with the database on each sear
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -26,9 +26,11 @@ from album.people.types import (
     ChangeSet,
     ClusterSettings,
     FaceInfo,
+    FacePhoto,
     PeopleError,
     PersonSummary,
     PhotoHit,
+    PhotoInfo,
     SearchHit,
     Suggestion,
 )
@@ -120,6 +122,16 @@ class People:
         """The faces of one photo, left to right (for drawing boxes with names)."""
         with self.lib.session() as s:
             return queries.photo_faces(s, photo_id)
+
+    def photo(self, photo_id: int) -> PhotoInfo:
+        """One photo's file, size, date and faces with their people's names (for a viewer)."""
+        with self.lib.session() as s:
+            return queries.photo_info(s, photo_id)
+
+    def face_photos(self, face_ids: Sequence[int], newest_first: bool = True) -> list[FacePhoto]:
+        """The photos of these faces, one per photo: newest first, or else in the faces' order."""
+        with self.lib.session() as s:
+            return queries.face_photos(s, face_ids, newest_first)
 
     def unsorted_faces(self) -> list[FaceInfo]:
         with self.lib.session() as s:

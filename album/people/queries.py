@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
-from album.library.schema import Decision, Face, Person
+from album.library.schema import Decision, Face, Person, Photo, Root
 from album.people.edits import chunked
-from album.people.types import UNSORTED, FaceInfo, PeopleError, PersonSummary
+from album.people.types import (
+    UNSORTED,
+    FaceInfo,
+    FacePhoto,
+    PeopleError,
+    PersonSummary,
+    PhotoInfo,
+)
 
 _UNSORTED_WHERE = (Face.person_id.is_(None), Face.decision == Decision.NONE)
 
@@ -105,6 +114,47 @@ def photo_faces(session: Session, photo_id: int) -> list[FaceInfo]:
         select(Face).where(Face.photo_id == photo_id).order_by(Face.left, Face.id)
     )
     return [_face_info(f) for f in faces]
+
+
+def photo_info(session: Session, photo_id: int) -> PhotoInfo:
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise PeopleError(f"no photo {photo_id}")
+    root = session.get(Root, photo.root_id)
+    faces = tuple(f for f in photo_faces(session, photo_id) if f.decision != Decision.NOT_FACE)
+    ids = {f.person_id for f in faces} - {None}
+    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())
+    size = (photo.width, photo.height) if photo.width and photo.height else None
+    return PhotoInfo(photo.id, _path(root.path, photo.relpath), size, photo.taken_at, faces, names)
+
+
+def face_photos(
+    session: Session, face_ids: Sequence[int], newest_first: bool = True
+) -> list[FacePhoto]:
+    """The photos of `face_ids`, one per photo (shown through its first listed face): newest
+    first, or else in the order of `face_ids` (e.g. best search match first)."""
+    order = {int(face_id): i for i, face_id in reversed(list(enumerate(face_ids)))}
+    query = select(Face.id, Face.left, Face.top, Face.right, Face.bottom, Photo, Root.path).join(
+        Photo, Face.photo_id == Photo.id
+    )
+    rows = [
+        row
+        for chunk in chunked(list(order))
+        for row in session.execute(query.join(Root).where(Face.id.in_(chunk)))
+    ]
+    photos: dict[int, FacePhoto] = {}
+    for face_id, left, top, right, bottom, photo, root in sorted(rows, key=lambda r: order[r[0]]):
+        if photo.id not in photos:
+            path = _path(root, photo.relpath)
+            box = (left, top, right, bottom)
+            photos[photo.id] = FacePhoto(photo.id, face_id, path, box, photo.taken_at)
+    if not newest_first:
+        return list(photos.values())
+    return sorted(photos.values(), key=lambda p: (p.taken_at or datetime.min, p.photo_id))[::-1]
+
+
+def _path(root: str, relpath: str) -> str:
+    return str(Path(root) / relpath)
 
 
 def require_person(session: Session, person_id: int) -> Person:
