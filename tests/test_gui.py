@@ -803,7 +803,10 @@ def test_the_search_slider_spans_the_models_calibrated_scale():
     assert slider_range(Thresholds(0.5, 0.4)) == (0.3, 0.99)  # no curve: the old scale
 
 
-def test_settings_say_what_the_grouping_threshold_means_here(qtbot, scanned):
+def test_settings_say_what_the_grouping_threshold_means_here_and_save(qtbot, scanned):
+    from PySide6.QtWidgets import QDialog
+
+    from album import settings
     from album.gui.settings_dialog import SettingsDialog
     from album.people import People
 
@@ -812,6 +815,11 @@ def test_settings_say_what_the_grouping_threshold_means_here(qtbot, scanned):
     qtbot.waitUntil(lambda: dialog.loaded is not None)
     meaning = People(scanned.lib).threshold_meaning().describe()
     assert f"Grouping people at {meaning}" in dialog.thresholds.text()
+    dialog.min_face.setValue(60)
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    assert settings.read(scanned.lib) == settings.Settings(min_face_size=60, device="cpu")
 
 
 def test_settings_switches_the_face_model(qtbot, scanned, monkeypatch):

@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from album.faces.default import DEFAULT_MIN_FACE_SIZE
+from album import settings as library_settings
 from album.gui.jobs import LongJob
 from album.gui.ops import Ops
 from album.library.library import Library
 from album.people import People
 
-DEVICES = [("auto", "Automatic (GPU if there is one)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)")]
+DEVICE_LABELS = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 NO_GPU = "No GPU was found on this computer, so Face Album uses the CPU."
 NO_MODEL_YET = "Set by the face model at the first scan, then explained here for this library."
 
@@ -75,13 +75,13 @@ def read_settings(lib: Library) -> LibrarySettings:
 
     from album.retrain import models_table
 
-    values = lib.settings()
+    values = library_settings.read(lib)
     model = lib.active_model() or {}
     return LibrarySettings(
         path=str(lib.path),
         roots=[str(p) for _, p in lib.roots()],
-        min_face_size=int(values.get("min_face_size", DEFAULT_MIN_FACE_SIZE)),
-        device=str(values.get("device", "auto")),
+        min_face_size=values.min_face_size,
+        device=values.device,
         gpu_available=torch.cuda.is_available(),
         model_name=model.get("name", "the built-in model (chosen at the first scan)"),
         thresholds=explain_thresholds(lib) if model else NO_MODEL_YET,
@@ -129,8 +129,8 @@ class SettingsDialog(QDialog):
             "Faces smaller than this are not looked for. Smaller finds more distant faces but scans slower."
         )
         self.device = QComboBox()
-        for key, text in DEVICES:
-            self.device.addItem(text, key)
+        for key in library_settings.DEVICES:
+            self.device.addItem(DEVICE_LABELS[key], key)
         self.device_note = QLabel()
         self.model = QComboBox()
         self.model.setToolTip(
@@ -205,13 +205,17 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         lib, size, device = self._lib, self.min_face.value(), self.device.currentData()
-
-        def write() -> None:
-            lib.set_setting("min_face_size", size)
-            lib.set_setting("device", device)
-
         self._save_button().setEnabled(False)
-        self._ops.run(write, lambda _none: self._switch_model_or_close())
+        self._ops.run(
+            lambda: library_settings.write(lib, min_face_size=size, device=device),
+            lambda _settings: self._switch_model_or_close(),
+            self._save_failed,
+        )
+
+    def _save_failed(self, message: str) -> None:
+        self.switch_status.setText(f"The settings were not saved: {message}")
+        self.switch_status.show()
+        self._save_button().setEnabled(True)
 
     def _save_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)
