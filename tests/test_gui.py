@@ -679,7 +679,7 @@ def test_shortcuts_help_lists_each_key_on_its_own_line(qtbot, window):
 def test_draw_a_box_around_a_missed_face_then_name_it(qtbot, tmp_path, scanned, monkeypatch):
     from album.gui.person_picker import Choice
     from album.gui.photo_canvas import FaceBox
-    from tests.test_scan_manual import photo_with_pale_face
+    from tests.scan_support import photo_with_pale_face
 
     photo_with_pale_face(tmp_path / "photos" / "pale.png", 180)  # the fake detector misses it
     with qtbot.waitSignal(scanned.scanner.finished, timeout=20000):
