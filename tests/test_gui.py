@@ -746,6 +746,45 @@ def test_people_appear_while_the_scan_runs(qtbot, tmp_path, window, monkeypatch)
     assert len(people_rows(window)) == 5
 
 
+def test_the_grid_applies_each_edit_in_place(qtbot, scanned, monkeypatch):
+    page, people = scanned.library_view.people_page, scanned.controller.people
+    resets, removed, full_reads = [], [], []
+    page.model.modelReset.connect(lambda: resets.append(True))
+    page.model.rowsRemoved.connect(lambda _parent, first, _last: removed.append(first))
+    real_list = people.list_people
+    monkeypatch.setattr(
+        people, "list_people", lambda *a, **k: full_reads.append(True) or real_list(*a, **k)
+    )
+    before = people_rows(scanned)
+    keep, other = before[0], before[1]
+    scanned.controller.merge([other.id], keep.id)
+    settle(qtbot, scanned)
+    after = people_rows(scanned)
+    assert [p.id for p in after] == [p.id for p in before if p.id != other.id]  # nobody moved
+    assert after[0].face_count == keep.face_count + other.face_count
+    assert removed == [1] and not resets and not full_reads
+    scanned.controller.undo()
+    settle(qtbot, scanned)
+    assert sorted(p.id for p in people_rows(scanned)) == sorted(p.id for p in before)
+    scanned.controller.hide(keep.id)  # hidden people leave the grid unless shown
+    settle(qtbot, scanned)
+    assert keep.id not in {p.id for p in people_rows(scanned)}
+    assert not resets and not full_reads
+
+
+def test_the_people_page_owns_rename_merge_and_hide(qtbot, scanned):
+    page = scanned.library_view.people_page
+    texts = [action.text() for action in page.view.actions()]
+    assert texts == ["Rename\tF2", "Merge selected people\tCtrl+M", "Hide / show person\tCtrl+H"]
+    person = people_rows(scanned)[0]
+    page.view.setCurrentIndex(row_index(scanned, person.id))
+    scanned.merge_action.trigger()  # one person selected: nothing to merge, and it says so
+    assert "two or more" in scanned.statusBar().currentMessage()
+    page.view.actions()[2].trigger()  # the context menu's Hide
+    settle(qtbot, scanned)
+    assert person.id not in {p.id for p in people_rows(scanned)}
+
+
 def test_hide_and_show_again(qtbot, scanned):
     person = people_rows(scanned)[0]
     page = scanned.library_view.people_page

@@ -180,6 +180,19 @@ def test_removing_the_last_face_deletes_an_unnamed_person(people, synth):
     assert all(s.id != a for s in people.list_people(include_hidden=True))
 
 
+def test_summaries_of_the_people_a_change_names(people, synth):
+    a, b = cluster_of(people, synth, 0), cluster_of(people, synth, 1)
+    people.hide(b)
+    change = people.merge(a, b)
+    found = people.summaries(change.person_ids | change.removed_person_ids | {UNSORTED})
+    assert set(found) == {a, UNSORTED}  # b is gone
+    assert found[a] == next(p for p in people.list_people() if p.id == a)
+    assert found[a].face_count == len(synth.faces_of(0)) + len(synth.faces_of(1))
+    people.hide(a)
+    assert people.summaries([a])[a].hidden  # hidden people too
+    assert people.suggestion_count() == len(people.suggestions(limit=None))
+
+
 def test_hidden_people_are_listed_only_on_request(people, synth):
     a = cluster_of(people, synth, 0)
     people.hide(a)

@@ -1,11 +1,13 @@
 """An open library's pages (People, a person, Unsorted, the viewer, Suggestions) and the way between them.
 
-Owns the thumbnail caches shared by the pages, keeps a Back history, and routes each change
-set from the controller to the pages that show it.
+Owns the thumbnail caches shared by the pages, keeps a Back history, routes each change set
+from the controller to the pages that show it, and hands the window's Rename / Merge / Hide to
+the page shown (each page does them to what it shows).
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from album.gui.controller import AlbumController
@@ -122,10 +124,36 @@ class LibraryView(QStackedWidget):
         elif page is self.retrain_page:
             self.retrain_page.refresh()
 
+    # -- the window's actions, done by the page shown ---------------------------------------
+    def rename(self) -> None:
+        """F2: the People grid edits the current tile; a person's page focuses the name."""
+        if self.currentWidget() is self.people_page:
+            self.people_page.rename_current()
+        elif self.currentWidget() is self.person_page:
+            self.person_page.rename_current()
+
+    def merge(self) -> None:
+        if self.currentWidget() is self.people_page:
+            self.people_page.merge_selected()
+
+    def hide(self) -> None:
+        if self.currentWidget() is self.people_page:
+            self.people_page.hide_selected()
+        elif self.currentWidget() is self.person_page:
+            self.person_page.toggle_hidden()
+
+    def save_state(self) -> QByteArray:
+        """What the window keeps for the next launch: the viewer's photo / search split."""
+        return self.viewer_page.splitter.saveState()
+
+    def restore_state(self, state: QByteArray | None) -> None:
+        if state is not None:
+            self.viewer_page.splitter.restoreState(state)
+
     # -- changes ----------------------------------------------------------------------------
     def _on_changed(self, changes: ChangeSet | None) -> None:
         # tiles stay put while the user names and merges; a scan's new people sort in
-        self.people_page.refresh(resort=changes is None)
+        self.people_page.on_changed(changes)
         current = self.currentWidget()
         if current is self.person_page:
             self.person_page.on_changed(changes)

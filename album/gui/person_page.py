@@ -211,6 +211,11 @@ class PersonPage(QWidget):
         dialog.start()
         self.split_dialog = dialog
 
+    def rename_current(self) -> None:
+        """F2: type the person's name."""
+        self.name_edit.setFocus()
+        self.name_edit.selectAll()
+
     def toggle_hidden(self) -> None:
         if self.person_id is not None and self._summary is not None:
             self._controller.hide(self.person_id, not self._summary.hidden)

@@ -109,6 +109,12 @@ class People:
         with self.lib.session() as s:
             return queries.person_summary(s, person_id)
 
+    def summaries(self, person_ids: Iterable[int]) -> dict[int, PersonSummary]:
+        """Summaries of these people by id, hidden ones included; gone ones are left out (for
+        a view applying a `ChangeSet`)."""
+        with self.lib.session() as s:
+            return queries.summaries(s, person_ids)
+
     def person_faces(self, person_id: int) -> list[FaceInfo]:
         with self.lib.session() as s:
             return queries.person_faces(s, person_id)
@@ -247,6 +253,12 @@ class People:
         index = self.index()
         with self.lib.session() as s:
             return suggestions(s, index, floor, limit)
+
+    def suggestion_count(self) -> int:
+        """How many suggestions wait for review (none before the first scan chose a model)."""
+        if self._model_id is None and self.lib.active_model_id() is None:
+            return 0
+        return len(self.suggestions(limit=None))
 
     def accept_suggestion(self, suggestion: Suggestion) -> ChangeSet:
         """Yes: the faces become the suggested person (confirmed); an emptied cluster goes."""

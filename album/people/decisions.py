@@ -78,7 +78,7 @@ def move(
     sources = {f.person_id for f in faces} - {None, person_id}
     clash = _same_photo_faces(session, faces, person_id)
     rec.capture([f.id for f in faces] + clash, [person_id, *sources])
-    shown = person.cover_face_id or default_covers(session, person_id).get(person_id)
+    shown = person.cover_face_id or default_covers(session, [person_id]).get(person_id)
     person.cover_face_id = None if shown in clash else shown
     _assign(session, clash, None, Decision.NONE)
     ids = [f.id for f in faces]

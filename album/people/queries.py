@@ -27,16 +27,38 @@ def list_people(
     session: Session, include_hidden: bool = False, include_unsorted: bool = False
 ) -> list[PersonSummary]:
     """Named people by name, then unnamed clusters by size; the unsorted pseudo person last."""
+    people = _summaries(session, () if include_hidden else (Person.hidden.is_(False),), None)
+    people.sort(key=lambda s: (s.name is None, (s.name or "").casefold(), -s.face_count, s.id))
+    if include_unsorted:
+        people.append(unsorted_summary(session))
+    return people
+
+
+def summaries(session: Session, person_ids: Iterable[int]) -> dict[int, PersonSummary]:
+    """These people's summaries, hidden ones included (UNSORTED: the unsorted faces); ids of
+    people that do not exist are left out."""
+    wanted = {int(p) for p in person_ids}
+    ids = sorted(wanted - {UNSORTED})
+    found = {
+        summary.id: summary
+        for chunk in chunked(ids)
+        for summary in _summaries(session, (Person.id.in_(chunk),), chunk)
+    }
+    if UNSORTED in wanted:
+        found[UNSORTED] = unsorted_summary(session)
+    return found
+
+
+def _summaries(session: Session, where: tuple, person_ids: list[int] | None) -> list[PersonSummary]:
     confirmed = func.sum(case((Face.decision == Decision.CONFIRMED, 1), else_=0))
     query = (
         select(Person, func.count(Face.id), func.count(distinct(Face.photo_id)), confirmed)
         .outerjoin(Face, Face.person_id == Person.id)
+        .where(*where)
         .group_by(Person.id)
     )
-    if not include_hidden:
-        query = query.where(Person.hidden.is_(False))
-    covers = default_covers(session)
-    people = [
+    covers = default_covers(session, person_ids)
+    return [
         PersonSummary(
             id=p.id,
             name=p.name,
@@ -48,10 +70,6 @@ def list_people(
         )
         for p, faces, photos, sure in session.execute(query)
     ]
-    people.sort(key=lambda s: (s.name is None, (s.name or "").casefold(), -s.face_count, s.id))
-    if include_unsorted:
-        people.append(unsorted_summary(session))
-    return people
 
 
 def unsorted_summary(session: Session) -> PersonSummary:
@@ -63,24 +81,23 @@ def unsorted_summary(session: Session) -> PersonSummary:
     return PersonSummary(UNSORTED, None, faces, photos, cover, False)
 
 
-def default_covers(session: Session, person_id: int | None = None) -> dict[int, int]:
-    """Per person (or only `person_id`), the largest confirmed face, else the largest face
-    (SQLite's bare-column max)."""
+def default_covers(session: Session, person_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Per person (or only those of `person_ids`), the largest confirmed face, else the largest
+    face (SQLite's bare-column max)."""
     rank = func.max(case((Face.decision == Decision.CONFIRMED, 1e9), else_=0) + Face.quality)
-    where = Face.person_id.is_not(None) if person_id is None else Face.person_id == person_id
-    rows = session.execute(
-        select(Face.person_id, Face.id, rank).where(where).group_by(Face.person_id)
-    )
-    return {pid: fid for pid, fid, _ in rows}
+    query = select(Face.person_id, Face.id, rank).group_by(Face.person_id)
+    if person_ids is None:
+        wheres = [Face.person_id.is_not(None)]
+    else:
+        wheres = [Face.person_id.in_(chunk) for chunk in chunked(sorted(set(person_ids)))]
+    return {pid: fid for where in wheres for pid, fid, _ in session.execute(query.where(where))}
 
 
 def person_summary(session: Session, person_id: int) -> PersonSummary:
-    if person_id == UNSORTED:
-        return unsorted_summary(session)
-    for summary in list_people(session, include_hidden=True):
-        if summary.id == person_id:
-            return summary
-    raise PeopleError(f"no person {person_id}")
+    summary = summaries(session, [person_id]).get(person_id)
+    if summary is None:
+        raise PeopleError(f"no person {person_id}")
+    return summary
 
 
 def _face_info(face: Face) -> FaceInfo:
