@@ -851,9 +851,12 @@ def test_settings_say_what_the_grouping_threshold_means_here_and_save(qtbot, sca
 
     dialog = SettingsDialog(scanned.lib, scanned.ops, scanned.settings, scanned)
     qtbot.addWidget(dialog)
+    dialog.show()
     qtbot.waitUntil(lambda: dialog.loaded is not None)
     meaning = People(scanned.lib).threshold_meaning().describe()
     assert f"Grouping people at {meaning}" in dialog.thresholds.text()
+    label = dialog.thresholds  # the dialog grew to hold every line of it
+    assert label.height() >= label.heightForWidth(label.width())
     dialog.min_face.setValue(60)
     dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
     dialog.save()

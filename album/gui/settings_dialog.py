@@ -196,6 +196,12 @@ class SettingsDialog(QDialog):
         self.thresholds.setText(loaded.thresholds)
         self._device_note()
         self.buttons.setEnabled(True)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """The explanations arrive after the dialog is shown: grow to hold their lines."""
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width())))
 
     def _device_note(self) -> None:
         wants_gpu = self.device.currentData() in ("auto", "cuda")
