@@ -127,20 +127,18 @@ class LibraryView(QStackedWidget):
     # -- the window's actions, done by the page shown ---------------------------------------
     def rename(self) -> None:
         """F2: the People grid edits the current tile; a person's page focuses the name."""
-        if self.currentWidget() is self.people_page:
-            self.people_page.rename_current()
-        elif self.currentWidget() is self.person_page:
-            self.person_page.rename_current()
+        self._page_does("rename_current")
 
     def merge(self) -> None:
-        if self.currentWidget() is self.people_page:
-            self.people_page.merge_selected()
+        self._page_does("merge_selected")
 
     def hide(self) -> None:
-        if self.currentWidget() is self.people_page:
-            self.people_page.hide_selected()
-        elif self.currentWidget() is self.person_page:
-            self.person_page.toggle_hidden()
+        self._page_does("hide_selected")
+
+    def _page_does(self, action: str) -> None:
+        method = getattr(self.currentWidget(), action, None)
+        if method is not None:  # a page without it has nothing to rename, merge or hide
+            method()
 
     def save_state(self) -> QByteArray:
         """What the window keeps for the next launch: the viewer's photo / search split."""

@@ -100,7 +100,7 @@ class PersonPage(QWidget):
 
     def _connect(self) -> None:
         self.name_edit.editingFinished.connect(self._rename)
-        self.hide_button.clicked.connect(self.toggle_hidden)
+        self.hide_button.clicked.connect(self.hide_selected)
         self.split_button.clicked.connect(self.open_split)
         self.photo_grid.photo_activated.connect(self.photo_opened)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -216,7 +216,8 @@ class PersonPage(QWidget):
         self.name_edit.setFocus()
         self.name_edit.selectAll()
 
-    def toggle_hidden(self) -> None:
+    def hide_selected(self) -> None:
+        """Hide the person shown, or show them again (Ctrl+H)."""
         if self.person_id is not None and self._summary is not None:
             self._controller.hide(self.person_id, not self._summary.hidden)
 
