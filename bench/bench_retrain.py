@@ -29,8 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from album.cli.common import print_table  # noqa: E402
 from album.library.library import Library  # noqa: E402
 from album.retrain import Reference, Retrainer  # noqa: E402
-from tests.test_retrain import low_resolution  # noqa: E402
-from tests.test_retrain_faces import build_library, faces_dev_chips  # noqa: E402
+from tests.retrain_support import build_library, faces_dev_chips, low_resolution  # noqa: E402
 
 ALBUM_PEOPLE = 10
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: tmp libraries, photo folders, the optional shared data set."""
+"""Shared fixtures: tmp libraries, the optional shared data set, and (as plugins) the detector's
+sample photos and the synthetic people library."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 
 FACES_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
+
+# fixtures shared by several test modules, kept beside their helpers
+pytest_plugins = ("tests.detector_support", "tests.people_support")
 
 
 @pytest.fixture

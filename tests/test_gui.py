@@ -178,7 +178,9 @@ def test_click_face_in_viewer_searches_with_live_threshold(qtbot, scanned):
     qtbot.mouseClick(viewer.canvas, Qt.MouseButton.LeftButton, pos=click_at)
     settle(qtbot, scanned)
     panel = viewer.search
-    panel.slider.setValue(99)  # only identical colours
+    assert panel.threshold() == scanned.controller.people.thresholds().same_person  # as the CLI
+    assert "no calibration" in panel.threshold_label.text()  # the fake model has no curve
+    panel.set_threshold(0.99)  # only identical colours
     assert panel.match_count() == len(same_photos)
     assert f"{len(same_photos)} matching" in panel.count_label.text()
     panel.slider.setValue(panel.slider.minimum())  # looser: look-alike colours join
@@ -612,7 +614,7 @@ def test_search_results_carry_names_and_leave_with_another_photo(qtbot, scanned)
     viewer = view.viewer_page
     viewer.search_face(face.id)
     settle(qtbot, scanned)
-    viewer.search.slider.setValue(99)
+    viewer.search.set_threshold(0.99)
     model = viewer.search.model
     captions = {
         model.index(r, 0).data(Qt.ItemDataRole.DisplayRole) for r in range(model.rowCount())
@@ -677,7 +679,7 @@ def test_shortcuts_help_lists_each_key_on_its_own_line(qtbot, window):
 def test_draw_a_box_around_a_missed_face_then_name_it(qtbot, tmp_path, scanned, monkeypatch):
     from album.gui.person_picker import Choice
     from album.gui.photo_canvas import FaceBox
-    from tests.test_scan_manual import photo_with_pale_face
+    from tests.scan_support import photo_with_pale_face
 
     photo_with_pale_face(tmp_path / "photos" / "pale.png", 180)  # the fake detector misses it
     with qtbot.waitSignal(scanned.scanner.finished, timeout=20000):
@@ -744,6 +746,45 @@ def test_people_appear_while_the_scan_runs(qtbot, tmp_path, window, monkeypatch)
     assert len(people_rows(window)) == 5
 
 
+def test_the_grid_applies_each_edit_in_place(qtbot, scanned, monkeypatch):
+    page, people = scanned.library_view.people_page, scanned.controller.people
+    resets, removed, full_reads = [], [], []
+    page.model.modelReset.connect(lambda: resets.append(True))
+    page.model.rowsRemoved.connect(lambda _parent, first, _last: removed.append(first))
+    real_list = people.list_people
+    monkeypatch.setattr(
+        people, "list_people", lambda *a, **k: full_reads.append(True) or real_list(*a, **k)
+    )
+    before = people_rows(scanned)
+    keep, other = before[0], before[1]
+    scanned.controller.merge([other.id], keep.id)
+    settle(qtbot, scanned)
+    after = people_rows(scanned)
+    assert [p.id for p in after] == [p.id for p in before if p.id != other.id]  # nobody moved
+    assert after[0].face_count == keep.face_count + other.face_count
+    assert removed == [1] and not resets and not full_reads
+    scanned.controller.undo()
+    settle(qtbot, scanned)
+    assert sorted(p.id for p in people_rows(scanned)) == sorted(p.id for p in before)
+    scanned.controller.hide(keep.id)  # hidden people leave the grid unless shown
+    settle(qtbot, scanned)
+    assert keep.id not in {p.id for p in people_rows(scanned)}
+    assert not resets and not full_reads
+
+
+def test_the_people_page_owns_rename_merge_and_hide(qtbot, scanned):
+    page = scanned.library_view.people_page
+    texts = [action.text() for action in page.view.actions()]
+    assert texts == ["Rename\tF2", "Merge selected people\tCtrl+M", "Hide / show person\tCtrl+H"]
+    person = people_rows(scanned)[0]
+    page.view.setCurrentIndex(row_index(scanned, person.id))
+    scanned.merge_action.trigger()  # one person selected: nothing to merge, and it says so
+    assert "two or more" in scanned.statusBar().currentMessage()
+    page.view.actions()[2].trigger()  # the context menu's Hide
+    settle(qtbot, scanned)
+    assert person.id not in {p.id for p in people_rows(scanned)}
+
+
 def test_hide_and_show_again(qtbot, scanned):
     person = people_rows(scanned)[0]
     page = scanned.library_view.people_page
@@ -789,6 +830,38 @@ def test_rename_on_the_person_page(qtbot, scanned):
     with scanned.lib.session() as s:
         assert s.get(Person, person.id).name == "Grandma Rose"
     assert page.name_edit.text() == "Grandma Rose"
+
+
+def test_the_search_slider_spans_the_models_calibrated_scale():
+    from album.gui.viewer_page import slider_range
+    from training.spec import Thresholds
+
+    curve = ((0.91, 1e-2, 9), (0.93, 1e-3, 9), (0.955, 1e-5, 9), (0.965, 1e-6, 9))
+    assert slider_range(Thresholds(0.955, 0.93, fmr_curve=curve)) == (0.91, 0.965)
+    assert slider_range(Thresholds(0.97, 0.93, fmr_curve=curve)) == (0.91, 0.97)  # an override
+    assert slider_range(Thresholds(0.5, 0.4)) == (0.3, 0.99)  # no curve: the old scale
+
+
+def test_settings_say_what_the_grouping_threshold_means_here_and_save(qtbot, scanned):
+    from PySide6.QtWidgets import QDialog
+
+    from album import settings
+    from album.gui.settings_dialog import SettingsDialog
+    from album.people import People
+
+    dialog = SettingsDialog(scanned.lib, scanned.ops, scanned.settings, scanned)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded is not None)
+    meaning = People(scanned.lib).threshold_meaning().describe()
+    assert f"Grouping people at {meaning}" in dialog.thresholds.text()
+    label = dialog.thresholds  # the dialog grew to hold every line of it
+    assert label.height() >= label.heightForWidth(label.width())
+    dialog.min_face.setValue(60)
+    dialog.device.setCurrentIndex(dialog.device.findData("cpu"))
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.DialogCode.Accepted)
+    assert settings.read(scanned.lib) == settings.Settings(min_face_size=60, device="cpu")
 
 
 def test_settings_switches_the_face_model(qtbot, scanned, monkeypatch):

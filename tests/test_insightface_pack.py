@@ -1,15 +1,12 @@
 """insightface packs: discovery and errors, and the SCRFD / ArcFace runners on tiny ONNX graphs.
 
-The graphs are built here with the `onnx` package: an embedder (1x3x112x112 -> global average
--> MatMul -> 512) and a detector with SCRFD's 9-output layout (scores from the red channel's
-mean per stride cell, constant box distances and keypoint offsets), so results can be worked
-out by hand and compared with insightface's own classes on the same files. Nothing is
-downloaded; no real pack is needed.
+The graphs come from tests/insightface_support.py (built with the `onnx` package, a test
+dependency: missing, these tests fail rather than skip), small enough to work results out by
+hand and compare them with insightface's own classes on the same files. Nothing is downloaded;
+no real pack is needed.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,122 +20,22 @@ from album.faces.insightface_pack import (
     find_pack,
     load_pack,
 )
-
-onnx = pytest.importorskip("onnx")
-pytest.importorskip("onnxruntime")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-THREE_LEVELS, FIVE_LEVELS = (8, 16, 32), (8, 16, 32, 64, 128)  # 2 and 1 anchors per cell
-
-
-def _save(path: Path, nodes, inputs, outputs, initializers) -> Path:
-    graph = helper.make_graph(nodes, "tiny", inputs, outputs, initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    onnx.save(model, str(path))
-    return path
-
-
-def embedder_model(path: Path, batch: int | str = 1, dim: int = 512, seed: int = 0) -> np.ndarray:
-    """chips -> mean per channel -> @ W (3, dim). Returns W."""
-    weight = np.random.default_rng(seed).normal(size=(3, dim)).astype(np.float32)
-    _save(
-        path,
-        [
-            helper.make_node("GlobalAveragePool", ["input.1"], ["pooled"]),
-            helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
-            helper.make_node("MatMul", ["flat", "W"], ["fc1"]),
-        ],
-        [helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [batch, 3, 112, 112])],
-        [helper.make_tensor_value_info("fc1", TensorProto.FLOAT, [batch, dim])],
-        [numpy_helper.from_array(weight, "W")],
-    )
-    return weight
-
-
-def _const(name: str, values) -> onnx.TensorProto:
-    return numpy_helper.from_array(np.asarray(values), name)
-
-
-def _scrfd_level(
-    stride: int, size: int, anchors: int, batched: bool, rng
-) -> tuple[list, list, list]:
-    """Nodes, constants and outputs of one stride: score per anchor = mean red of its cell."""
-    s, lead = stride, [1] if batched else []
-    count = anchors * (size // stride) ** 2
-    consts = [
-        _const(f"cells_{s}", np.array([count // anchors, 1], np.int64)),
-        _const(f"anchors_{s}", np.array([*lead, count, 1], np.int64)),
-        _const(f"dist_{s}", rng.uniform(0.5, 2.0, (*lead, count, 4)).astype(np.float32)),
-        _const(f"offs_{s}", rng.uniform(-1, 1, (*lead, count, 10)).astype(np.float32)),
-    ]
-    nodes = [
-        helper.make_node(
-            "AveragePool", ["red"], [f"pool_{s}"], kernel_shape=[s, s], strides=[s, s]
-        ),
-        helper.make_node("Reshape", [f"pool_{s}", f"cells_{s}"], [f"col_{s}"]),
-        helper.make_node("Concat", [f"col_{s}"] * anchors, [f"pair_{s}"], axis=1),
-        helper.make_node("Reshape", [f"pair_{s}", f"anchors_{s}"], [f"score_{s}"]),
-        helper.make_node("Identity", [f"dist_{s}"], [f"bbox_{s}"]),
-        helper.make_node("Identity", [f"offs_{s}"], [f"kps_{s}"]),
-    ]
-    outputs = [
-        helper.make_tensor_value_info(f"{kind}_{s}", TensorProto.FLOAT, [*lead, count, width])
-        for kind, width in (("score", 1), ("bbox", 4), ("kps", 10))
-    ]
-    return nodes, consts, outputs
-
-
-def scrfd_model(
-    path: Path, size: int = 64, batched: bool = False, seed: int = 1, strides=THREE_LEVELS
-) -> Path:
-    """SCRFD's output layout: scores for every stride, then boxes, then keypoints (9 or 15)."""
-    rng = np.random.default_rng(seed)
-    nodes = [helper.make_node("Slice", ["input.1", "zero", "one", "one"], ["red"])]
-    consts = [_const("zero", np.array([0], np.int64)), _const("one", np.array([1], np.int64))]
-    outputs: dict[str, list] = {"score": [], "bbox": [], "kps": []}
-    anchors = 2 if strides == THREE_LEVELS else 1
-    for stride in strides:
-        level_nodes, level_consts, level_outputs = _scrfd_level(stride, size, anchors, batched, rng)
-        nodes += level_nodes
-        consts += level_consts
-        for kind, output in zip(outputs, level_outputs, strict=True):
-            outputs[kind].append(output)
-    image = helper.make_tensor_value_info("input.1", TensorProto.FLOAT, [1, 3, size, size])
-    return _save(path, nodes, [image], sum(outputs.values(), []), consts)
-
-
-def _pack(root: Path, name: str, files: dict[str, str]) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    for filename, kind in files.items():
-        if kind == "detector":
-            scrfd_model(folder / filename)
-        elif kind == "embedder":
-            embedder_model(folder / filename)
-        else:
-            (folder / filename).write_bytes(b"not onnx")
-    return folder
-
-
-def _face_image() -> np.ndarray:
-    """128x96 black image with a red square on canvas cell (row 1, col 2) of stride 16, brighter
-    on its left half, so the cells that see it score differently."""
-    image = np.zeros((96, 128, 3), np.uint8)
-    image[32:64, 64:96, 0] = 240
-    image[32:64, 64:80, 0] = 255
-    image[10:20, 5:15] = 200  # a grey blob: red mean too low in every cell
-    return image
-
+from tests.insightface_support import (
+    FIVE_LEVELS,
+    THREE_LEVELS,
+    embedder_model,
+    face_image,
+    scrfd_model,
+    write_pack,
+)
 
 # --- discovery and errors ------------------------------------------------------------------
 
 
 def test_available_packs_lists_complete_folders_only(tmp_path):
-    _pack(tmp_path, "buffalo_s", {"det_500m.onnx": "detector", "w600k_mbf.onnx": "embedder"})
-    _pack(tmp_path, "half", {"w600k_r50.onnx": "embedder", "genderage.onnx": "junk"})
-    _pack(tmp_path, "empty", {})
+    write_pack(tmp_path, "buffalo_s", {"det_500m.onnx": "detector", "w600k_mbf.onnx": "embedder"})
+    write_pack(tmp_path, "half", {"w600k_r50.onnx": "embedder", "genderage.onnx": "junk"})
+    write_pack(tmp_path, "empty", {})
     (tmp_path / "stray.onnx").write_bytes(b"x")
     assert available_packs(tmp_path) == ["buffalo_s"]
     assert available_packs(tmp_path / "nowhere") == []
@@ -153,7 +50,7 @@ def test_missing_pack_says_where_and_that_nothing_is_downloaded(tmp_path):
 
 
 def test_incomplete_pack_names_the_missing_model_and_what_was_found(tmp_path):
-    _pack(tmp_path, "half", {"w600k_r50.onnx": "embedder", "1k3d68.onnx": "junk"})
+    write_pack(tmp_path, "half", {"w600k_r50.onnx": "embedder", "1k3d68.onnx": "junk"})
     with pytest.raises(PackMissing, match=r"needs a detector \(file name starting with det_"):
         load_pack("half", tmp_path)
     with pytest.raises(PackMissing, match="1k3d68.onnx, w600k_r50.onnx"):
@@ -161,10 +58,10 @@ def test_incomplete_pack_names_the_missing_model_and_what_was_found(tmp_path):
 
 
 def test_damaged_or_mislabelled_models_are_rejected(tmp_path):
-    _pack(tmp_path, "broken", {"det_10g.onnx": "junk", "w600k_r50.onnx": "embedder"})
+    write_pack(tmp_path, "broken", {"det_10g.onnx": "junk", "w600k_r50.onnx": "embedder"})
     with pytest.raises(PackInvalid, match="not a readable ONNX model"):
         load_pack("broken", tmp_path)
-    _pack(tmp_path, "swapped", {"det_10g.onnx": "embedder", "w600k_r50.onnx": "detector"})
+    write_pack(tmp_path, "swapped", {"det_10g.onnx": "embedder", "w600k_r50.onnx": "detector"})
     with pytest.raises(PackInvalid, match="9 or 15"):
         ScrfdDetector(tmp_path / "swapped/det_10g.onnx")
     with pytest.raises(PackInvalid, match="not an ArcFace embedder"):
@@ -172,13 +69,13 @@ def test_damaged_or_mislabelled_models_are_rejected(tmp_path):
 
 
 def test_load_pack_wires_detector_embedder_and_arcface_aligner(tmp_path):
-    _pack(tmp_path, "buffalo_l", {"det_10g.onnx": "detector", "w600k_r50.onnx": "embedder"})
+    write_pack(tmp_path, "buffalo_l", {"det_10g.onnx": "detector", "w600k_r50.onnx": "embedder"})
     pack = load_pack("buffalo_l", tmp_path, min_face_size=0)
     assert pack.embedder.spec.name == "insightface-buffalo_l-w600k_r50"
     assert pack.embedder.spec.alignment == "arcface_112"
     assert pack.aligner.size == 112 and pack.aligner.landmark_order == "arcface"
-    detections, points = pack.detector.detect_with_keypoints(_face_image())
-    chips = pack.aligner.align(_face_image(), points)
+    detections, points = pack.detector.detect_with_keypoints(face_image())
+    chips = pack.aligner.align(face_image(), points)
     assert pack.embedder.embed(chips).shape == (len(detections), 512)
 
 
@@ -222,7 +119,7 @@ def test_embedder_matches_insightface_arcface_onnx(tmp_path):
 def test_detector_finds_the_bright_cell_with_keypoints(tmp_path):
     detector = ScrfdDetector(scrfd_model(tmp_path / "det.onnx"), min_face_size=0)
     assert detector.input_size == (64, 64) and detector.anchors == 2
-    detections, points = detector.detect_with_keypoints(_face_image())
+    detections, points = detector.detect_with_keypoints(face_image())
     assert detections and points.shape == (len(detections), 5, 2)
     scores = [d.score for d in detections]
     assert scores == sorted(scores, reverse=True) and min(scores) >= 0.5
@@ -236,9 +133,9 @@ def test_detector_finds_the_bright_cell_with_keypoints(tmp_path):
 
 def test_min_face_size_drops_small_boxes(tmp_path):
     path = scrfd_model(tmp_path / "det.onnx")
-    everything = ScrfdDetector(path, min_face_size=0).detect(_face_image())
+    everything = ScrfdDetector(path, min_face_size=0).detect(face_image())
     smallest = min(min(d.box[2] - d.box[0], d.box[3] - d.box[1]) for d in everything)
-    fewer = ScrfdDetector(path, min_face_size=int(smallest) + 1).detect(_face_image())
+    fewer = ScrfdDetector(path, min_face_size=int(smallest) + 1).detect(face_image())
     assert len(fewer) < len(everything)
 
 
@@ -249,7 +146,7 @@ def test_min_face_size_drops_small_boxes(tmp_path):
 def test_detector_matches_insightface_scrfd(tmp_path, strides, size, batched):
     scrfd = pytest.importorskip("insightface.model_zoo.scrfd")
     path = scrfd_model(tmp_path / "det.onnx", size, batched, seed=7, strides=strides)
-    image = _face_image()
+    image = face_image()
     image[70:90, 8:40, 0] = 230  # a second, weaker face
     reference = scrfd.SCRFD(model_file=str(path))
     reference.prepare(-1)

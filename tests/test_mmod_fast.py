@@ -10,15 +10,15 @@ from album.faces import mmod_fast
 from album.faces.detector import MMODDetector, load_mmod_net, suppress, vote
 from album.faces.mmod_fast import FastScorer, activations, load_ranges, mean_pixel
 from album.faces.types import Detection
-from tests.test_detector import _iou, crop, model_path, t1  # noqa: F401
+from tests.detector_support import iou
 
 
 @pytest.fixture(scope="module")
-def net(model_path):  # noqa: F811
+def net(model_path):
     return load_mmod_net(str(model_path), "cpu")
 
 
-def test_folding_the_mean_changes_nothing(net, crop) -> None:  # noqa: F811
+def test_folding_the_mean_changes_nothing(net, crop) -> None:
     """conv(W, p/256) + b' == conv(W, (p - mean)/256) + b, inside and on the mean-filled gaps."""
     canvas, _ = MMODDetector(device="cpu")._fast_canvas(crop)
     folded = FastScorer(net, "cpu", "fp32")(canvas)
@@ -31,7 +31,7 @@ def test_folding_the_mean_changes_nothing(net, crop) -> None:  # noqa: F811
 
 
 @pytest.mark.skipif(mmod_fast.quantized_engine() is None, reason="no quantized engine")
-def test_int8_scores_follow_fp32(net, crop) -> None:  # noqa: F811
+def test_int8_scores_follow_fp32(net, crop) -> None:
     canvas, _ = MMODDetector(device="cpu")._fast_canvas(crop)
     fp32 = FastScorer(net, "cpu", "fp32")(canvas)
     int8 = FastScorer(net, "cpu", "int8")
@@ -49,13 +49,13 @@ def test_int8_scores_follow_fp32(net, crop) -> None:  # noqa: F811
 
 @pytest.mark.skipif(mmod_fast.quantized_engine() is None, reason="no quantized engine")
 @pytest.mark.parametrize("flip", [False, True])
-def test_int8_and_fp32_find_the_same_faces(model_path, t1, flip) -> None:  # noqa: F811
+def test_int8_and_fp32_find_the_same_faces(model_path, t1, flip) -> None:
     image = np.ascontiguousarray(t1[:, ::-1]) if flip else t1
     fp32 = MMODDetector(device="cpu", precision="fp32").detect(image)
     int8 = MMODDetector(device="cpu", precision="int8").detect(image)
     assert len(fp32) == len(int8) == 6
     for want in fp32:
-        assert max(_iou(got.box, want.box) for got in int8) > 0.8
+        assert max(iou(got.box, want.box) for got in int8) > 0.8
 
 
 def test_auto_precision_falls_back_to_fp32_without_a_quantized_engine(net, monkeypatch) -> None:

@@ -24,7 +24,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from sqlalchemy import func, select
@@ -33,18 +32,13 @@ from album.library.library import Library
 from album.library.schema import Embedding, Face, Model
 from album.retrain import Reference, Retrainer, adopt, models_table, use_model
 from tests.conftest import FACES_DEV
+from tests.retrain_support import build_library, faces_dev_chips, low_resolution
 
 pytestmark = [pytest.mark.slow, pytest.mark.dlib]
 
 ALBUM_PEOPLE = 10
-LOW_RES = 14
 STEPS = 24
 OPEN_SET_FACES = 3  # one album person has only this many confirmed faces: evaluation only
-
-
-def low_resolution(chips: np.ndarray, side: int = LOW_RES) -> np.ndarray:
-    small = [cv2.resize(c, (side, side), interpolation=cv2.INTER_AREA) for c in chips]
-    return np.stack([cv2.resize(s, (150, 150), interpolation=cv2.INTER_LINEAR) for s in small])
 
 
 @pytest.fixture(scope="module")
@@ -52,16 +46,12 @@ def faces():
     if not (FACES_DEV / "labels.csv").is_file():
         pytest.skip("shared/data/faces-dev is not available")
     pytest.importorskip("dlib")
-    from tests.test_retrain_faces import faces_dev_chips
-
     return faces_dev_chips()
 
 
 @pytest.fixture(scope="module")
 def trained(faces, tmp_path_factory):
     """A library with the album people confirmed, and one finished retrain of it."""
-    from tests.test_retrain_faces import build_library
-
     paths, names, chips, points = faces
     people = sorted(set(names))
     album = [i for i, n in enumerate(names) if n in people[:ALBUM_PEOPLE]]

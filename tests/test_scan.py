@@ -14,22 +14,8 @@ from sqlalchemy import select
 
 import album.scan.scanner as scanner_module
 from album.library.schema import Decision, Face, Person, Photo
-from tests.fakes import draw_photo, fake_pipeline
-
-
-def scan(lib, folder, **kwargs):
-    return lib.scan([folder], pipeline=fake_pipeline(), **kwargs)
-
-
-def faces_by_photo(lib) -> dict[str, list[tuple]]:
-    with lib.session() as s:
-        rows = s.execute(
-            select(Photo.relpath, Face.left, Face.top, Face.right, Face.bottom).join(Face)
-        )
-        out: dict[str, list[tuple]] = {}
-        for relpath, *box in rows:
-            out.setdefault(relpath, []).append(tuple(round(v, 1) for v in box))
-        return {k: sorted(v) for k, v in out.items()}
+from tests.fakes import draw_photo
+from tests.scan_support import faces_by_photo, scan
 
 
 def snapshot(folder) -> dict[str, tuple]:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from album import Library
 from album.library.schema import Face, FaceChip, Photo
 from tests.fakes import PALETTE, draw_photo
-from tests.test_scan import faces_by_photo, scan
+from tests.scan_support import faces_by_photo, scan
 
 CHILD = Path(__file__).with_name("scan_child.py")
 

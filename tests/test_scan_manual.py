@@ -3,22 +3,12 @@ same pipeline, so search finds it like any other face."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from album.library.schema import Embedding, Face, FaceChip
 from album.people import People
 from tests.fakes import fake_pipeline
-
-PALE = (250, 190, 160)  # every channel above the fake detector's cut-off: never detected
-
-
-def photo_with_pale_face(path, left: int) -> None:
-    image = np.full((240, 320, 3), 255, np.uint8)
-    image[60:160, 20:120] = (220, 30, 30)  # a face the detector finds
-    image[60:160, left : left + 90] = PALE
-    Image.fromarray(image).save(path)
+from tests.scan_support import photo_with_pale_face
 
 
 def test_a_drawn_face_is_embedded_and_found_by_search(library, tmp_path):

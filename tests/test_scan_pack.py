@@ -6,18 +6,18 @@ from PIL import Image
 from sqlalchemy import select
 
 from album.library.schema import Embedding, Face, FaceChip, Model
-from tests.test_insightface_pack import _face_image, _pack
+from tests.insightface_support import face_image, write_pack
 
 
 def test_scan_with_a_local_insightface_pack(library, tmp_path):
     root = tmp_path / "packs"
-    _pack(root, "buffalo_l", {"det_10g.onnx": "detector", "w600k_r50.onnx": "embedder"})
+    write_pack(root, "buffalo_l", {"det_10g.onnx": "detector", "w600k_r50.onnx": "embedder"})
     library.set_setting("insightface_pack", "buffalo_l")
     library.set_setting("insightface_root", str(root))
     library.set_setting("min_face_size", 1)
     photos = tmp_path / "photos"
     photos.mkdir()
-    Image.fromarray(_face_image()).save(photos / "one.png")
+    Image.fromarray(face_image()).save(photos / "one.png")
     summary = library.scan([photos], group=False)
     assert summary.new == 1 and summary.faces_found >= 1
     with library.session() as s:

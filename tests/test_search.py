@@ -9,11 +9,7 @@ from sqlalchemy import delete
 from album.library.schema import Embedding
 from album.search import VectorIndex, index_path, knn_graph, load_index, normalize_rows
 from album.search import index as index_module
-from tests import test_people
-from tests.test_people import add_photo
-
-synth_template = test_people.synth_template
-synth = test_people.synth
+from tests.people_support import add_photo
 
 
 def random_rows(n: int, d: int = 16, seed: int = 0) -> np.ndarray:

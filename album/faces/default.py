@@ -7,32 +7,32 @@ from pathlib import Path
 
 import numpy as np
 
+from album import settings as library_settings
 from album.faces.pipeline import FacePipeline
+from album.settings import DEFAULT_MIN_FACE_SIZE
 
-DEFAULT_MIN_FACE_SIZE = 40
+__all__ = ["DEFAULT_MIN_FACE_SIZE", "load_library_embedder", "load_pipeline"]
 
 
 def load_pipeline(
     lib=None, *, min_face_size: int | None = None, device: str | None = None, embed: bool = True
 ) -> FacePipeline:
-    """The pipeline for `lib` (its settings and active model), or the defaults when `lib` is None."""
+    """The pipeline for `lib` (its settings and active model), or the defaults when `lib` is None;
+    `min_face_size` and `device` override the library's settings."""
     from album.faces.align import DlibChipAligner
     from album.faces.detector import MMODDetector
     from album.faces.landmarks import ShapePredictor5
 
-    settings = lib.settings() if lib is not None else {}
-    if settings.get("insightface_pack"):
-        pack = settings["insightface_pack"]
-        return _pack_pipeline(pack, settings.get("insightface_root"), min_face_size, embed)
-    device = device or settings.get("device", "auto")
-    min_face = min_face_size or settings.get("min_face_size", DEFAULT_MIN_FACE_SIZE)
+    settings = library_settings.read(lib) if lib is not None else library_settings.DEFAULTS
+    min_face = min_face_size or settings.min_face_size
+    if settings.insightface_pack:
+        return _pack_pipeline(settings.insightface_pack, settings.insightface_root, min_face, embed)
+    device = device or settings.device
     cache_dir = _cache_dir(lib)
     embedder = load_library_embedder(lib, device=device) if embed else None
     return FacePipeline(
         detector=MMODDetector(
-            min_face_size=min_face,
-            device=device,
-            precision=settings.get("detector_precision") or "auto",
+            min_face_size=min_face, device=device, precision=settings.detector_precision
         ),
         landmarks=InclusiveRectLandmarks(ShapePredictor5(cache_dir=cache_dir)),
         aligner=DlibChipAligner(),
@@ -41,13 +41,11 @@ def load_pipeline(
     )
 
 
-def _pack_pipeline(
-    name: str, root: str | None, min_face_size: int | None, embed: bool
-) -> FacePipeline:
+def _pack_pipeline(name: str, root: str | None, min_face_size: int, embed: bool) -> FacePipeline:
     """An insightface ONNX pack the user has locally (SCRFD + ArcFace); never downloaded."""
     from album.faces.insightface_pack import load_pack
 
-    pack = load_pack(name, root, min_face_size=min_face_size or 20)
+    pack = load_pack(name, root, min_face_size=min_face_size)
     return FacePipeline(
         detector=pack.detector,
         landmarks=None,

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 from album.gui.ops import Ops
 from album.library.library import Library
 from album.people import People
-from album.people.types import ChangeSet, PeopleError, Suggestion
+from album.people.types import ChangeSet, Suggestion
 
 
 class AlbumController(QObject):
@@ -106,14 +106,6 @@ class AlbumController(QObject):
     def reload(self) -> None:
         """Everything may have changed (a scan finished): every page refreshes."""
         self.changed.emit(None)
-
-
-def suggestion_count(people: People) -> int:
-    """How many suggestions wait for review (none before the first scan chose a model)."""
-    try:
-        return len(people.suggestions(limit=None))
-    except PeopleError:
-        return 0
 
 
 def _faces(verb: str, face_ids: Sequence[int]) -> str:

@@ -1,11 +1,13 @@
 """An open library's pages (People, a person, Unsorted, the viewer, Suggestions) and the way between them.
 
-Owns the thumbnail caches shared by the pages, keeps a Back history, and routes each change
-set from the controller to the pages that show it.
+Owns the thumbnail caches shared by the pages, keeps a Back history, routes each change set
+from the controller to the pages that show it, and hands the window's Rename / Merge / Hide to
+the page shown (each page does them to what it shows).
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QByteArray
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from album.gui.controller import AlbumController
@@ -105,9 +107,6 @@ class LibraryView(QStackedWidget):
             page, arg = self._history.pop()
             self._go(page, arg)
 
-    def can_go_back(self) -> bool:
-        return len(self._history) > 1
-
     def _go(self, page: QWidget, arg: object) -> None:
         self.photos.drop_pending()  # thumbnails queued for the page we leave are stale
         self._history.append((page, arg))
@@ -125,10 +124,34 @@ class LibraryView(QStackedWidget):
         elif page is self.retrain_page:
             self.retrain_page.refresh()
 
+    # -- the window's actions, done by the page shown ---------------------------------------
+    def rename(self) -> None:
+        """F2: the People grid edits the current tile; a person's page focuses the name."""
+        self._page_does("rename_current")
+
+    def merge(self) -> None:
+        self._page_does("merge_selected")
+
+    def hide(self) -> None:
+        self._page_does("hide_selected")
+
+    def _page_does(self, action: str) -> None:
+        method = getattr(self.currentWidget(), action, None)
+        if method is not None:  # a page without it has nothing to rename, merge or hide
+            method()
+
+    def save_state(self) -> QByteArray:
+        """What the window keeps for the next launch: the viewer's photo / search split."""
+        return self.viewer_page.splitter.saveState()
+
+    def restore_state(self, state: QByteArray | None) -> None:
+        if state is not None:
+            self.viewer_page.splitter.restoreState(state)
+
     # -- changes ----------------------------------------------------------------------------
     def _on_changed(self, changes: ChangeSet | None) -> None:
         # tiles stay put while the user names and merges; a scan's new people sort in
-        self.people_page.refresh(resort=changes is None)
+        self.people_page.on_changed(changes)
         current = self.currentWidget()
         if current is self.person_page:
             self.person_page.on_changed(changes)

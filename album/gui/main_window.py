@@ -154,12 +154,7 @@ class MainWindow(QMainWindow):
         self.controller = AlbumController(lib, self.ops, self, self.scanner.pipeline)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library_view = LibraryView(self.controller)
-        split = self.settings.value(SETTINGS_VIEWER_SPLIT)
-        if split is not None:
-            self.library_view.viewer_page.splitter.restoreState(split)
-        grid = self.library_view.people_page.view
-        grid.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        grid.addActions([self.rename_action, self.merge_action, self.hide_action])
+        self.library_view.restore_state(self.settings.value(SETTINGS_VIEWER_SPLIT))
         self.pages.addWidget(self.library_view)
         if roots:
             self._show_library()
@@ -175,8 +170,7 @@ class MainWindow(QMainWindow):
 
     def _close_library(self) -> None:
         if self.library_view is not None:
-            state = self.library_view.viewer_page.splitter.saveState()
-            self.settings.setValue(SETTINGS_VIEWER_SPLIT, state)
+            self.settings.setValue(SETTINGS_VIEWER_SPLIT, self.library_view.save_state())
         self.scanner.stop()
         self.scanner.wait()
         self.ops.wait()
@@ -295,9 +289,9 @@ class MainWindow(QMainWindow):
         self.rescan_action = action("Rescan", "F5", lambda: self.start_scan())
         self.add_folder_action = action("Add folder…", "Ctrl+O", self.choose_folder)
         self.undo_action = action("Undo", QKeySequence.StandardKey.Undo, self.undo)
-        self.rename_action = action("Rename", "F2", self.rename_current)
-        self.merge_action = action("Merge selected people", "Ctrl+M", self.merge_selected)
-        self.hide_action = action("Hide / show person", "Ctrl+H", self.hide_selected)
+        self.rename_action = action("Rename", "F2", lambda: self._view("rename"))
+        self.merge_action = action("Merge selected people", "Ctrl+M", lambda: self._view("merge"))
+        self.hide_action = action("Hide / show person", "Ctrl+H", lambda: self._view("hide"))
         self.settings_action = action(
             "Settings…", QKeySequence.StandardKey.Preferences, self.open_settings
         )
@@ -377,45 +371,6 @@ class MainWindow(QMainWindow):
     def undo(self) -> None:
         if self.controller is not None:
             self.controller.undo()
-
-    def rename_current(self) -> None:
-        view = self.library_view
-        if view is None:
-            return
-        if view.currentWidget() is view.person_page:
-            view.person_page.name_edit.setFocus()
-            view.person_page.name_edit.selectAll()
-        elif view.currentWidget() is view.people_page:
-            grid = view.people_page.view
-            if grid.currentIndex().isValid():
-                grid.edit(grid.currentIndex())
-
-    def merge_selected(self) -> None:
-        view = self.library_view
-        if view is None or view.currentWidget() is not view.people_page:
-            return
-        people = [
-            p
-            for p in view.people_page.model.people()
-            if p.id in set(view.people_page.selected_ids())
-        ]
-        if len(people) < 2:
-            self.statusBar().showMessage("Select two or more people to merge (Ctrl+click).", 6000)
-            return
-        target = next((p for p in people if p.name), people[0])  # keep a name when there is one
-        self.controller.merge([p.id for p in people if p.id != target.id], target.id)
-
-    def hide_selected(self) -> None:
-        view = self.library_view
-        if view is None:
-            return
-        if view.currentWidget() is view.person_page:
-            view.person_page.toggle_hidden()
-        elif view.currentWidget() is view.people_page:
-            chosen = set(view.people_page.selected_ids())
-            for person in view.people_page.model.people():
-                if person.id in chosen:
-                    self.controller.hide(person.id, not person.hidden)
 
     def open_settings(self) -> None:
         if self.lib is None:

@@ -1,7 +1,9 @@
-"""Background operations, Anki style: the GUI thread never touches the database or decodes images.
+"""Background operations, Anki style: library work and image decoding stay off the GUI thread.
 
-`Ops.run(fn, on_done)` runs `fn()` on the single library worker thread (library access is
-serialized, so two user actions never race) and calls `on_done(result)` back on the GUI thread.
+The GUI thread only opens a library (migrations and the list of folders, once, so a bad path is
+reported at once) and closes it; every other read or edit goes through `Ops.run(fn, on_done)`,
+which runs `fn()` on the single library worker thread (library access is serialized, so two user
+actions never race) and calls `on_done(result)` back on the GUI thread.
 Errors come back as a plain message for the status bar or a message box, never a traceback.
 """
 

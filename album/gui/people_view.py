@@ -8,7 +8,7 @@ the menu); dropping people onto a person asks to merge them; dropping faces move
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -78,8 +78,28 @@ class PeopleModel(QAbstractListModel):
         self._index_covers()
         self.endResetModel()
 
-    def person_at(self, row: int):
-        return self._people[row]
+    def apply(self, changed: dict, removed: Iterable[int], show_hidden: bool) -> None:
+        """Apply a change set in place: `changed` (person id -> summary) updates the tiles
+        shown and appends new people after them; `removed` people and (unless `show_hidden`)
+        newly hidden ones go. No reset: the selection and the scroll position stay."""
+        hidden = {pid for pid, p in changed.items() if p.hidden and not show_hidden}
+        gone = set(removed) | hidden
+        shown = {p.id: row for row, p in enumerate(self._people)}
+        for row in sorted((shown[pid] for pid in gone if pid in shown), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._people[row]
+            self.endRemoveRows()
+        rows = {p.id: row for row, p in enumerate(self._people)}
+        for pid, summary in changed.items():
+            if pid in rows:
+                self._people[rows[pid]] = summary
+                self.dataChanged.emit(self.index(rows[pid]), self.index(rows[pid]))
+        new = sort_people([p for pid, p in changed.items() if pid not in rows and pid not in gone])
+        if new:
+            self.beginInsertRows(QModelIndex(), len(self._people), len(self._people) + len(new) - 1)
+            self._people += new
+            self.endInsertRows()
+        self._index_covers()
 
     def people(self) -> list:
         return list(self._people)

@@ -20,10 +20,9 @@ from album.gui.faces_view import FaceGrid, FaceModel, add_widget_actions
 from album.gui.naming import Namer
 from album.gui.person_picker import Choice
 from album.gui.photos_view import PhotoGrid, PhotoModel
-from album.gui.queries import PhotoRow, face_photos
 from album.gui.split_dialog import SplitDialog
 from album.gui.thumbs import ThumbnailCache
-from album.people.types import ChangeSet, PeopleError, PersonSummary
+from album.people.types import ChangeSet, FacePhoto, PeopleError, PersonSummary
 
 FACES_HINT = (
     "Wrong faces? Select them (photos or faces; Ctrl/Shift+click for several), then "
@@ -101,7 +100,7 @@ class PersonPage(QWidget):
 
     def _connect(self) -> None:
         self.name_edit.editingFinished.connect(self._rename)
-        self.hide_button.clicked.connect(self.toggle_hidden)
+        self.hide_button.clicked.connect(self.hide_selected)
         self.split_button.clicked.connect(self.open_split)
         self.photo_grid.photo_activated.connect(self.photo_opened)
         self.remove_button.clicked.connect(self.remove_selected)
@@ -137,7 +136,7 @@ class PersonPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        person_id, lib = self.person_id, self._controller.lib
+        person_id = self.person_id
         if person_id is None:
             return
 
@@ -147,12 +146,12 @@ class PersonPage(QWidget):
             except PeopleError:
                 return None  # merged away or emptied: the page goes back
             faces = [f.id for f in people.person_faces(person_id)]
-            return summary, faces, face_photos(lib, faces)
+            return summary, faces, people.face_photos(faces)
 
         self._controller.read(load, lambda result: self._show(person_id, result))
 
     def _show(
-        self, person_id: int, result: tuple[PersonSummary, list[int], list[PhotoRow]] | None
+        self, person_id: int, result: tuple[PersonSummary, list[int], list[FacePhoto]] | None
     ) -> None:
         if person_id != self.person_id:
             return  # the user moved on: a stale answer
@@ -212,7 +211,13 @@ class PersonPage(QWidget):
         dialog.start()
         self.split_dialog = dialog
 
-    def toggle_hidden(self) -> None:
+    def rename_current(self) -> None:
+        """F2: type the person's name."""
+        self.name_edit.setFocus()
+        self.name_edit.selectAll()
+
+    def hide_selected(self) -> None:
+        """Hide the person shown, or show them again (Ctrl+H)."""
         if self.person_id is not None and self._summary is not None:
             self._controller.hide(self.person_id, not self._summary.hidden)
 

@@ -1,4 +1,4 @@
-"""Photo thumbnail grids (a person's photos, search results): rows are `PhotoRow`s, pixels lazy."""
+"""Photo thumbnail grids (a person's photos, search results): rows are `FacePhoto`s, pixels lazy."""
 
 from __future__ import annotations
 
@@ -7,34 +7,40 @@ from collections.abc import Sequence
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
-from album.gui.queries import PhotoRow
+from album.gui.loaders import PhotoKey
 from album.gui.thumb_delegate import ThumbDelegate
 from album.gui.thumbs import ThumbnailCache
+from album.people.types import FacePhoto
 
 PhotoIdRole = Qt.ItemDataRole.UserRole + 21
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
+def photo_key(row: FacePhoto) -> PhotoKey:
+    """The thumbnail of a row: its photo with the face outlined."""
+    return PhotoKey(row.path, row.box)
+
+
 class PhotoModel(QAbstractListModel):
-    """`PhotoRow`s in display order; thumbnails from the photo `ThumbnailCache`."""
+    """`FacePhoto`s in display order; thumbnails from the photo `ThumbnailCache`."""
 
     def __init__(self, thumbs: ThumbnailCache, parent=None) -> None:
         super().__init__(parent)
-        self._rows: list[PhotoRow] = []
+        self._rows: list[FacePhoto] = []
         self._captions: dict[int, str] = {}
         self._row_of_key: dict = {}
         self._thumbs = thumbs
         thumbs.ready.connect(self._on_thumb)
 
-    def set_rows(self, rows: Sequence[PhotoRow], captions: dict[int, str] | None = None) -> None:
+    def set_rows(self, rows: Sequence[FacePhoto], captions: dict[int, str] | None = None) -> None:
         """`captions`: text drawn on a photo (e.g. whose face matched), by photo id."""
         self.beginResetModel()
         self._captions = captions or {}
         self._rows = list(rows)
-        self._row_of_key = {row.key: i for i, row in enumerate(self._rows)}
+        self._row_of_key = {photo_key(row): i for i, row in enumerate(self._rows)}
         self.endResetModel()
 
-    def rows(self) -> list[PhotoRow]:
+    def rows(self) -> list[FacePhoto]:
         return list(self._rows)
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
@@ -45,7 +51,7 @@ class PhotoModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._thumbs.get(row.key)
+            return self._thumbs.get(photo_key(row))
         if role == Qt.ItemDataRole.ToolTipRole:
             when = row.taken_at.strftime("%d %b %Y") if row.taken_at else "date unknown"
             return f"{row.path}\n{when}"

@@ -28,13 +28,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from album.faces.default import DEFAULT_MIN_FACE_SIZE
+from album import settings as library_settings
 from album.gui.jobs import LongJob
 from album.gui.ops import Ops
 from album.library.library import Library
+from album.people import People
 
-DEVICES = [("auto", "Automatic (GPU if there is one)"), ("cpu", "CPU"), ("cuda", "GPU (CUDA)")]
+DEVICE_LABELS = {"auto": "Automatic (GPU if there is one)", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 NO_GPU = "No GPU was found on this computer, so Face Album uses the CPU."
+NO_MODEL_YET = "Set by the face model at the first scan, then explained here for this library."
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,7 @@ class LibrarySettings:
     device: str
     gpu_available: bool
     model_name: str
-    same_person: float | None
-    same_person_fmr: float | None
-    suggestion: float | None
-    suggestion_fmr: float | None
+    thresholds: str  # what they mean for this library, in words
     models: list[ModelChoice]
 
 
@@ -76,34 +75,34 @@ def read_settings(lib: Library) -> LibrarySettings:
 
     from album.retrain import models_table
 
-    values = lib.settings()
+    values = library_settings.read(lib)
     model = lib.active_model() or {}
-    thresholds = (model.get("spec") or {}).get("thresholds") or {}
     return LibrarySettings(
         path=str(lib.path),
         roots=[str(p) for _, p in lib.roots()],
-        min_face_size=int(values.get("min_face_size", DEFAULT_MIN_FACE_SIZE)),
-        device=str(values.get("device", "auto")),
+        min_face_size=values.min_face_size,
+        device=values.device,
         gpu_available=torch.cuda.is_available(),
         model_name=model.get("name", "the built-in model (chosen at the first scan)"),
-        same_person=thresholds.get("same_person"),
-        same_person_fmr=thresholds.get("same_person_fmr"),
-        suggestion=thresholds.get("suggestion"),
-        suggestion_fmr=thresholds.get("suggestion_fmr"),
+        thresholds=explain_thresholds(lib) if model else NO_MODEL_YET,
         models=[
             ModelChoice(row["id"], describe_model(row), row["active"]) for row in models_table(lib)
         ],
     )
 
 
-def explain_threshold(kind: str, value: float | None, fmr: float | None) -> str:
-    """e.g. 'Same person: 0.62 — about 1 wrong match in 1,000 pairs of different people.'"""
-    if value is None:
-        return f"{kind}: set by the model after the first scan."
-    text = f"{kind}: similarity {value:.2f}"
-    if fmr:
-        text += f" — about 1 wrong match in {round(1 / fmr):,} pairs of different people"
-    return text + "."
+def explain_thresholds(lib: Library) -> str:
+    """What grouping and search mean for this library, as `face-album config` says it, e.g.
+    'Grouping people: 0.941: about 1 wrong match in 6,422 pairs of different people; among
+    your 6,422 faces, about 1 look-alike strangers per face'."""
+    people = People(lib)
+    grouping = people.threshold_meaning().describe()
+    search = people.threshold_meaning(people.thresholds().same_person).describe()
+    return (
+        f"Grouping people at {grouping}.\n"
+        f"Finding a face in other photos starts at {search}.\n"
+        "Higher means stricter: fewer wrong matches, more faces left unsorted."
+    )
 
 
 class SettingsDialog(QDialog):
@@ -130,8 +129,8 @@ class SettingsDialog(QDialog):
             "Faces smaller than this are not looked for. Smaller finds more distant faces but scans slower."
         )
         self.device = QComboBox()
-        for key, text in DEVICES:
-            self.device.addItem(text, key)
+        for key in library_settings.DEVICES:
+            self.device.addItem(DEVICE_LABELS[key], key)
         self.device_note = QLabel()
         self.model = QComboBox()
         self.model.setToolTip(
@@ -194,18 +193,15 @@ class SettingsDialog(QDialog):
         if not loaded.models:
             self.model.addItem(loaded.model_name, None)
         self.model.setEnabled(len(loaded.models) > 1)
-        self.thresholds.setText(
-            explain_threshold(
-                "Same person (grouping, search)", loaded.same_person, loaded.same_person_fmr
-            )
-            + "\n"
-            + explain_threshold(
-                "Suggestion (“Is this …?”)", loaded.suggestion, loaded.suggestion_fmr
-            )
-            + "\nHigher means stricter: fewer wrong matches, more faces left unsorted."
-        )
+        self.thresholds.setText(loaded.thresholds)
         self._device_note()
         self.buttons.setEnabled(True)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """The explanations arrive after the dialog is shown: grow to hold their lines."""
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width())))
 
     def _device_note(self) -> None:
         wants_gpu = self.device.currentData() in ("auto", "cuda")
@@ -215,13 +211,17 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         lib, size, device = self._lib, self.min_face.value(), self.device.currentData()
-
-        def write() -> None:
-            lib.set_setting("min_face_size", size)
-            lib.set_setting("device", device)
-
         self._save_button().setEnabled(False)
-        self._ops.run(write, lambda _none: self._switch_model_or_close())
+        self._ops.run(
+            lambda: library_settings.write(lib, min_face_size=size, device=device),
+            lambda _settings: self._switch_model_or_close(),
+            self._save_failed,
+        )
+
+    def _save_failed(self, message: str) -> None:
+        self.switch_status.setText(f"The settings were not saved: {message}")
+        self.switch_status.show()
+        self._save_button().setEnabled(True)
 
     def _save_button(self) -> QPushButton:
         return self.buttons.button(QDialogButtonBox.StandardButton.Save)

@@ -67,10 +67,6 @@ class ThumbnailCache(QObject):
             self._request(key)
         return None
 
-    def invalidate(self, key: Hashable) -> None:
-        self._pixmaps.pop(key, None)
-        self._failed.discard(key)
-
     def drop_pending(self) -> None:
         """Forget queued decodes (the view they were for is gone); running ones are ignored."""
         self._generation += 1

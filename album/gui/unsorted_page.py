@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from album.gui.controller import AlbumController
 from album.gui.faces_view import FaceGrid, FaceModel, add_widget_actions
 from album.gui.person_page import Picker
-from album.gui.queries import photo_of_face
 from album.gui.thumbs import ThumbnailCache
 from album.people.types import ChangeSet
 
@@ -82,5 +81,6 @@ class UnsortedPage(QWidget):
             self._controller.not_a_face(faces)
 
     def _open_photo(self, face_id: int) -> None:
-        lib = self._controller.lib
-        self._controller.read(lambda _people: photo_of_face(lib, face_id), self.photo_opened.emit)
+        self._controller.read(
+            lambda people: people.faces([face_id])[face_id].photo_id, self.photo_opened.emit
+        )

@@ -1,12 +1,17 @@
 """The photo viewer: the full photo with named face boxes; clicking a face searches for that person.
 
 The search runs once, at the lowest similarity the slider allows; moving the slider only filters
-those hits on the GUI thread, so the match count follows the slider live.
+those hits on the GUI thread, so the match count follows the slider live. The slider spans the
+model's calibrated scale (the default model's thresholds lie within 0.91 … 0.97 in cosine) and
+starts at the model's same-person threshold, as `face-album search` does; its label says what
+the chosen similarity means for this library.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -25,21 +30,57 @@ from album.gui.controller import AlbumController
 from album.gui.loaders import PhotoKey
 from album.gui.people_view import UNNAMED
 from album.gui.person_picker import Choice
-from album.gui.photo_canvas import PhotoCanvas
+from album.gui.photo_canvas import FaceBox, PhotoCanvas
 from album.gui.photos_view import PhotoGrid, PhotoModel
-from album.gui.queries import PhotoDetail, PhotoRow, face_photos, photo_detail
 from album.gui.thumbs import ThumbnailCache
-from album.people.types import SearchHit
+from album.people.threshold import meaning
+from album.people.types import FacePhoto, PhotoInfo, SearchHit
+from training.spec import Thresholds
 
-SLIDER_MIN = 0.30
+SLIDER_STEPS = 1000  # slider ticks per unit of cosine similarity
+UNCALIBRATED_RANGE = (0.30, 0.99)  # a model calibrated without a false-match curve
 SEARCH_LIMIT = 2000  # most faces fetched per search; the slider filters these
 SEARCH_HINT = "Click a face to find this person in other photos."
 
 
-def default_threshold(model: dict | None) -> float:
-    """The active model's calibrated same-person threshold (cosine), else a middle value."""
-    spec = (model or {}).get("spec") or {}
-    return float((spec.get("thresholds") or {}).get("same_person", 0.5))
+def slider_range(thresholds: Thresholds) -> tuple[float, float]:
+    """From the loosest to the strictest calibrated threshold (the default model: false-match
+    rate 1e-2 … 1e-6), widened to hold the model's own thresholds."""
+    marks = [t for t, _, _ in thresholds.fmr_curve] or list(UNCALIBRATED_RANGE)
+    marks += [thresholds.same_person, thresholds.suggestion]
+    return min(marks), max(marks)
+
+
+@dataclass(frozen=True)
+class PhotoDetail:
+    """One photo as the viewer shows it: the core's `PhotoInfo` with labelled face boxes."""
+
+    photo_id: int
+    path: str
+    size: tuple[int, int]
+    taken_at: datetime | None
+    faces: list[FaceBox]
+
+    @classmethod
+    def of(cls, photo: PhotoInfo) -> PhotoDetail:
+        boxes = [FaceBox(f.id, f.box, _label(f.person_id, photo.names)) for f in photo.faces]
+        return cls(photo.id, photo.path, photo.size or (1, 1), photo.taken_at, boxes)
+
+
+def _label(person_id: int | None, names: dict[int, str | None]) -> str:
+    """The person's name, "Unnamed", or "" for an unsorted face."""
+    return "" if person_id is None else names.get(person_id) or UNNAMED
+
+
+@dataclass(frozen=True)
+class Matches:
+    """One face search: its hits down to the slider's floor and what the slider needs."""
+
+    hits: list[SearchHit]
+    rows: list[FacePhoto]
+    thresholds: Thresholds
+    faces: int  # in the library, for what a threshold means here
+    names: dict[int, str]  # person id -> name, for the captions
 
 
 class SearchPanel(QWidget):
@@ -52,9 +93,9 @@ class SearchPanel(QWidget):
         self.title = QLabel(SEARCH_HINT)
         self.title.setWordWrap(True)
         self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(round(SLIDER_MIN * 100), 99)
         self.slider.setToolTip("How alike a face must be to count as a match (cosine similarity)")
         self.threshold_label = QLabel()
+        self.threshold_label.setWordWrap(True)
         self.count_label = QLabel()
         self.count_label.setStyleSheet("font-weight: 600;")
         self.model = PhotoModel(photos, self)
@@ -70,36 +111,35 @@ class SearchPanel(QWidget):
         layout.addWidget(self.threshold_label)
         layout.addWidget(self.count_label)
         layout.addWidget(self.grid, 1)
-        self._hits: list[SearchHit] = []
-        self._rows: dict[int, PhotoRow] = {}
-        self._names: dict[int, str] = {}  # person id -> name, for the captions
+        self._matches: Matches | None = None
+        self._rows: dict[int, FacePhoto] = {}
         self.slider.valueChanged.connect(self._filter)
         self.grid.photo_activated.connect(self.photo_opened)
         self.clear()
 
     def clear(self) -> None:
-        self._hits, self._rows, self._names = [], {}, {}
+        self._matches, self._rows = None, {}
         self.model.set_rows([])
         self.title.setText(SEARCH_HINT)
         for widget in (self.slider, self.threshold_label, self.count_label, self.grid):
             widget.setVisible(False)
 
     def set_threshold(self, value: float) -> None:
-        self.slider.setValue(round(value * 100))
+        self.slider.setValue(round(value * SLIDER_STEPS))
 
     def threshold(self) -> float:
-        return self.slider.value() / 100
+        return self.slider.value() / SLIDER_STEPS
 
-    def show_hits(
-        self,
-        title: str,
-        hits: list[SearchHit],
-        rows: list[PhotoRow],
-        names: dict[int, str] | None = None,
-    ) -> None:
-        """`names`: person id -> name, shown on each result whose matching face has one."""
-        self._hits, self._rows = hits, {row.face_id: row for row in rows}
-        self._names = names or {}
+    def show_hits(self, title: str, matches: Matches) -> None:
+        """The hits of a new search; the first one sets the slider's scale and its start (the
+        model's same-person threshold), later ones keep the user's choice."""
+        first = self.grid.isHidden()
+        self._matches, self._rows = None, {row.face_id: row for row in matches.rows}
+        low, high = slider_range(matches.thresholds)
+        self.slider.setRange(round(low * SLIDER_STEPS), round(high * SLIDER_STEPS))
+        if first:
+            self.set_threshold(matches.thresholds.same_person)
+        self._matches = matches
         self.title.setText(f"{title}, best matches first")
         for widget in (self.slider, self.threshold_label, self.count_label, self.grid):
             widget.setVisible(True)
@@ -112,19 +152,22 @@ class SearchPanel(QWidget):
         return [row.photo_id for row in self.model.rows()]
 
     def _filter(self) -> None:
-        threshold = self.threshold()
-        photos: dict[int, PhotoRow] = {}
+        matches, threshold = self._matches, self.threshold()
+        if matches is None:
+            return
+        photos: dict[int, FacePhoto] = {}
         captions: dict[int, str] = {}
-        for hit in self._hits:
+        for hit in matches.hits:
             if (
                 hit.similarity >= threshold
                 and hit.photo_id not in photos
                 and hit.face_id in self._rows
             ):
                 photos[hit.photo_id] = self._rows[hit.face_id]
-                captions[hit.photo_id] = self._names.get(hit.person_id, "") if hit.person_id else ""
+                captions[hit.photo_id] = matches.names.get(hit.person_id, "")
         self.model.set_rows(list(photos.values()), captions)
-        self.threshold_label.setText(f"Similarity at least {threshold:.2f}")
+        said = meaning(matches.thresholds, threshold, matches.faces).describe()
+        self.threshold_label.setText(f"Similarity at least {said}")
         self.count_label.setText(f"{len(photos):,} matching photo{'s' if len(photos) != 1 else ''}")
 
 
@@ -215,9 +258,8 @@ class ViewerPage(QWidget):
         self.detail = None
         self.canvas.set_photo((1, 1), [])
         self.canvas.setFocus()
-        lib = self._controller.lib
         self._controller.read(
-            lambda _people: photo_detail(lib, photo_id),
+            lambda people: PhotoDetail.of(people.photo(photo_id)),
             lambda detail: self._show_detail(photo_id, detail),
         )
 
@@ -269,28 +311,18 @@ class ViewerPage(QWidget):
     def search_face(self, face_id: int) -> None:
         """Find every photo whose faces look like `face_id` (slider sets how alike)."""
         self._searching = face_id
-        lib = self._controller.lib
         faces = self.detail.faces if self.detail else []
         label = next((f.label for f in faces if f.face_id == face_id), "")
         title = f"Photos of {label}" if label and label != UNNAMED else "Photos like this face"
 
-        def run(people):
-            hits = people.search_face(face_id, SLIDER_MIN, k=SEARCH_LIMIT)
-            rows = face_photos(lib, [h.face_id for h in hits], newest_first=False)
-            names = {p.id: p.name for p in people.list_people(include_hidden=True) if p.name}
-            return hits, rows, default_threshold(lib.active_model()), names
+        self._controller.read(
+            lambda people: _search(people, face_id),
+            lambda matches: self._show_hits(face_id, title, matches),
+        )
 
-        self._controller.read(run, lambda result: self._show_hits(face_id, title, result))
-
-    def _show_hits(
-        self, face_id: int, title: str, result: tuple[list[SearchHit], list[PhotoRow], float]
-    ) -> None:
-        if face_id != self._searching:
-            return
-        hits, rows, threshold, names = result
-        if self.search.grid.isHidden():
-            self.search.set_threshold(threshold)
-        self.search.show_hits(title, hits, rows, names)
+    def _show_hits(self, face_id: int, title: str, matches: Matches) -> None:
+        if face_id == self._searching:
+            self.search.show_hits(title, matches)
 
     # -- fixing a face from the photo -----------------------------------------------------------
     def _escape(self) -> None:
@@ -356,3 +388,12 @@ class ViewerPage(QWidget):
             self._controller.move_faces([face_id], choice.person_id)
         else:
             self._controller.move_faces_to_new_person([face_id], choice.new_name)
+
+
+def _search(people, face_id: int) -> Matches:
+    """Every face like `face_id` down to the slider's floor (on the library thread)."""
+    thresholds = people.thresholds()
+    hits = people.search_face(face_id, slider_range(thresholds)[0], k=SEARCH_LIMIT)
+    rows = people.face_photos([h.face_id for h in hits], newest_first=False)
+    names = {p.id: p.name for p in people.list_people(include_hidden=True) if p.name}
+    return Matches(hits, rows, thresholds, len(people.index()), names)

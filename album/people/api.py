@@ -8,7 +8,7 @@ active model is loaded lazily and kept up to date with the database on each sear
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -26,9 +26,11 @@ from album.people.types import (
     ChangeSet,
     ClusterSettings,
     FaceInfo,
+    FacePhoto,
     PeopleError,
     PersonSummary,
     PhotoHit,
+    PhotoInfo,
     SearchHit,
     Suggestion,
 )
@@ -109,6 +111,12 @@ class People:
         with self.lib.session() as s:
             return queries.person_summary(s, person_id)
 
+    def summaries(self, person_ids: Iterable[int]) -> dict[int, PersonSummary]:
+        """Summaries of these people by id, hidden ones included; gone ones are left out (for
+        a view applying a `ChangeSet`)."""
+        with self.lib.session() as s:
+            return queries.summaries(s, person_ids)
+
     def person_faces(self, person_id: int) -> list[FaceInfo]:
         with self.lib.session() as s:
             return queries.person_faces(s, person_id)
@@ -122,6 +130,16 @@ class People:
         """The faces of one photo, left to right (for drawing boxes with names)."""
         with self.lib.session() as s:
             return queries.photo_faces(s, photo_id)
+
+    def photo(self, photo_id: int) -> PhotoInfo:
+        """One photo's file, size, date and faces with their people's names (for a viewer)."""
+        with self.lib.session() as s:
+            return queries.photo_info(s, photo_id)
+
+    def face_photos(self, face_ids: Sequence[int], newest_first: bool = True) -> list[FacePhoto]:
+        """The photos of these faces, one per photo: newest first, or else in the faces' order."""
+        with self.lib.session() as s:
+            return queries.face_photos(s, face_ids, newest_first)
 
     def unsorted_faces(self) -> list[FaceInfo]:
         with self.lib.session() as s:
@@ -237,6 +255,12 @@ class People:
         index = self.index()
         with self.lib.session() as s:
             return suggestions(s, index, floor, limit)
+
+    def suggestion_count(self) -> int:
+        """How many suggestions wait for review (none before the first scan chose a model)."""
+        if self._model_id is None and self.lib.active_model_id() is None:
+            return 0
+        return len(self.suggestions(limit=None))
 
     def accept_suggestion(self, suggestion: Suggestion) -> ChangeSet:
         """Yes: the faces become the suggested person (confirmed); an emptied cluster goes."""

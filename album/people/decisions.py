@@ -48,7 +48,11 @@ def merge(session: Session, keep_id: int, other_ids: Iterable[int]) -> ChangeSet
     merged = [require_person(session, other_id) for other_id in others]
     rec = Recorder(session, "merge")
     everyone = [keep_id, *others]
-    faces = list(session.scalars(select(Face.id).where(Face.person_id.in_(everyone))))
+    faces = [
+        face_id
+        for chunk in chunked(everyone)
+        for face_id in session.scalars(select(Face.id).where(Face.person_id.in_(chunk)))
+    ]
     rec.capture(faces, everyone)
     for other in merged:
         keep.name = keep.name or other.name
@@ -56,11 +60,7 @@ def merge(session: Session, keep_id: int, other_ids: Iterable[int]) -> ChangeSet
         other.cover_face_id = None
     leaving = set(others)
     moved_rejections = list(dict.fromkeys(f for f, p in rec.rejections if p in leaving))
-    session.execute(
-        update(Face)
-        .where(Face.id.in_(faces))
-        .values(person_id=keep_id, decision=Decision.CONFIRMED)
-    )
+    _assign(session, faces, keep_id, Decision.CONFIRMED)
     _add_rejections(session, moved_rejections, keep_id)
     for other_id in others:
         _delete_person(session, rec, other_id)
@@ -78,20 +78,12 @@ def move(
     sources = {f.person_id for f in faces} - {None, person_id}
     clash = _same_photo_faces(session, faces, person_id)
     rec.capture([f.id for f in faces] + clash, [person_id, *sources])
-    shown = person.cover_face_id or default_covers(session, person_id).get(person_id)
+    shown = person.cover_face_id or default_covers(session, [person_id]).get(person_id)
     person.cover_face_id = None if shown in clash else shown
-    _unassign(session, clash)
+    _assign(session, clash, None, Decision.NONE)
     ids = [f.id for f in faces]
-    session.execute(
-        update(Face)
-        .where(Face.id.in_(ids))
-        .values(person_id=person_id, decision=Decision.CONFIRMED)
-    )
-    session.execute(
-        delete(FaceRejection).where(
-            FaceRejection.person_id == person_id, FaceRejection.face_id.in_(ids)
-        )
-    )
+    _assign(session, ids, person_id, Decision.CONFIRMED)
+    _drop_rejections(session, ids, person_id)
     _after_faces_left(session, rec, sources, ids)
     return rec.finish({"person_id": person_id, "face_ids": ids})
 
@@ -107,11 +99,7 @@ def split(session: Session, face_ids: Iterable[int], new_name: str | None = None
     session.flush()
     rec.created(person.id)
     ids = [f.id for f in faces]
-    session.execute(
-        update(Face)
-        .where(Face.id.in_(ids))
-        .values(person_id=person.id, decision=Decision.CONFIRMED)
-    )
+    _assign(session, ids, person.id, Decision.CONFIRMED)
     _after_faces_left(session, rec, sources, ids)
     return rec.finish({"person_id": person.id, "face_ids": ids})
 
@@ -125,7 +113,7 @@ def remove(session: Session, face_ids: Iterable[int]) -> ChangeSet:
     for face in faces:
         if face.person_id is not None:
             _add_rejections(session, [face.id], face.person_id)
-    _unassign(session, [f.id for f in faces])
+    _assign(session, [f.id for f in faces], None, Decision.NONE)
     _after_faces_left(session, rec, sources, [f.id for f in faces])
     return rec.finish({"face_ids": [f.id for f in faces]})
 
@@ -142,7 +130,7 @@ def reject(
     _add_rejections(
         session, [f.id for f in faces if (f.id, person_id) not in rec.rejections], person_id
     )
-    _unassign(session, inside)
+    _assign(session, inside, None, Decision.NONE)
     _after_faces_left(session, rec, {person_id} if inside else set(), inside)
     return rec.finish({"person_id": person_id, "face_ids": [f.id for f in faces]})
 
@@ -154,9 +142,7 @@ def not_a_face(session: Session, face_ids: Iterable[int]) -> ChangeSet:
     sources = {f.person_id for f in faces} - {None}
     ids = [f.id for f in faces]
     rec.capture(ids, sources)
-    session.execute(
-        update(Face).where(Face.id.in_(ids)).values(person_id=None, decision=Decision.NOT_FACE)
-    )
+    _assign(session, ids, None, Decision.NOT_FACE)
     _after_faces_left(session, rec, sources, ids)
     return rec.finish({"face_ids": ids})
 
@@ -203,13 +189,6 @@ def _set_decision(session: Session, face_ids: list[int], decision: Decision) -> 
         session.execute(update(Face).where(Face.id.in_(chunk)).values(decision=decision))
 
 
-def _unassign(session: Session, face_ids: list[int]) -> None:
-    for chunk in chunked(face_ids):
-        session.execute(
-            update(Face).where(Face.id.in_(chunk)).values(person_id=None, decision=Decision.NONE)
-        )
-
-
 def _add_rejections(session: Session, face_ids: Iterable[int], person_id: int) -> None:
     stamp = now()
     for face_id in face_ids:
@@ -218,11 +197,17 @@ def _add_rejections(session: Session, face_ids: Iterable[int], person_id: int) -
 
 def _same_photo_faces(session: Session, faces: list[Face], person_id: int) -> list[int]:
     """Faces of `person_id` in the photos of `faces` (cannot-link): auto ones make way, confirmed refuse."""
-    photos = {f.photo_id for f in faces}
+    photos = sorted({f.photo_id for f in faces})
     moving = {f.id for f in faces}
-    others = session.execute(
-        select(Face.id, Face.decision).where(Face.person_id == person_id, Face.photo_id.in_(photos))
-    ).all()
+    others = [
+        row
+        for chunk in chunked(photos)
+        for row in session.execute(
+            select(Face.id, Face.decision).where(
+                Face.person_id == person_id, Face.photo_id.in_(chunk)
+            )
+        )
+    ]
     clash = [(fid, d) for fid, d in others if fid not in moving]
     if any(d == Decision.CONFIRMED for _, d in clash):
         raise PeopleError(
@@ -236,6 +221,7 @@ def _after_faces_left(
 ) -> None:
     """Clear covers that left; delete unnamed people now empty."""
     session.flush()
+    face_ids = set(face_ids)
     for pid in person_ids:
         person = session.get(Person, pid)
         if person.cover_face_id in face_ids:

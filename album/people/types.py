@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 
 UNSORTED = 0  # pseudo person id for faces in no person (ids of real people start at 1)
 
@@ -31,6 +32,30 @@ class FaceInfo:
     decision: str  # none / auto / confirmed / not_face
     box: tuple[float, float, float, float]
     quality: float
+
+
+@dataclass(frozen=True)
+class FacePhoto:
+    """A photo shown through one of its faces (a person's photos, search results)."""
+
+    photo_id: int
+    face_id: int
+    path: str
+    box: tuple[float, float, float, float]
+    taken_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    """One photo for a viewer: its file, EXIF-rotated size, date, and its faces left to right
+    (false detections left out) with the names of the people they are in (None: unnamed)."""
+
+    id: int
+    path: str
+    size: tuple[int, int] | None
+    taken_at: datetime | None
+    faces: tuple[FaceInfo, ...]
+    names: dict[int, str | None]
 
 
 @dataclass(frozen=True)

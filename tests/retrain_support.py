@@ -1,4 +1,5 @@
-"""A labeled library built from faces-dev, for the retrain tests and bench (no tests here).
+"""A labeled library built from faces-dev, for the retrain tests and bench; and the low-resolution
+camera that makes its album hard for the shipped model.
 
 Scanning faces-dev with the app's CNN detector costs minutes on a 2-core CI box, so this helper
 finds each photo's face with dlib's HOG detector (dlib-bin is the test reference, never app code)
@@ -12,12 +13,20 @@ import csv
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
 from tests.conftest import FACES_DEV
 
 DETECT_SIDE = 480  # longest side the HOG detector sees
+LOW_RES = 14  # the side chips are shrunk to by `low_resolution`
+
+
+def low_resolution(chips: np.ndarray, side: int = LOW_RES) -> np.ndarray:
+    """Chips as a low-resolution camera takes them: shrunk to `side` pixels and back to 150."""
+    small = [cv2.resize(c, (side, side), interpolation=cv2.INTER_AREA) for c in chips]
+    return np.stack([cv2.resize(s, (150, 150), interpolation=cv2.INTER_LINEAR) for s in small])
 
 
 def faces_dev_chips(root: Path = FACES_DEV) -> tuple[list[str], list[str], np.ndarray, list]:
