@@ -71,9 +71,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         size = self.min_face_size
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 100_000:
             raise SettingsError(
-                f"min_face_size must be a whole number of pixels, 1 or more: {size!r}"
+                f"min_face_size must be a whole number of pixels from 1 to 100000: {size!r}"
             )
         for spec in dataclasses.fields(self):
             value, choices = getattr(self, spec.name), spec.metadata["choices"]
@@ -133,6 +133,17 @@ def write(lib: SettingsStore, **changes: Any) -> Settings:
     for key, value in changes.items():
         lib.set_setting(key, value)
     return updated
+
+
+def check(key: str, value: Any) -> str | None:
+    """Why `value` cannot be stored as `key` (None: it can; keys not typed here pass)."""
+    if key not in KEYS or value is None:
+        return None
+    try:
+        dataclasses.replace(DEFAULTS, **{key: value})
+    except SettingsError as error:
+        return str(error)
+    return None
 
 
 def _known(key: str) -> None:

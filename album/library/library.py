@@ -15,23 +15,11 @@ from sqlalchemy.orm import Session
 
 from album.library.db import LibraryError, create_library_engine, session_factory
 from album.library.schema import Face, Model, Person, Photo, Root, Setting
+from album.settings import check as settings_check
 
 ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
 GROUPING_PENDING = "grouping_pending"  # a setting: faces were stored and not yet grouped
 log = logging.getLogger(__name__)
-
-
-def _whole(low: int, high: int):
-    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
-
-
-# Settings checked when written and when read: a bad stored value (an old version, a hand edit)
-# is ignored with a warning, so that it can never break every later scan.
-SETTING_CHECKS = {
-    "min_face_size": (_whole(1, 100_000), "a whole number of pixels from 1 to 100000"),
-    "device": (lambda v: v in ("auto", "cpu", "cuda"), "auto, cpu or cuda"),
-    "detector_precision": (lambda v: v in ("auto", "int8", "fp32"), "auto, int8 or fp32"),
-}
 
 
 def now() -> datetime:
@@ -210,17 +198,17 @@ class Library:
             rows = s.scalars(select(Setting))
             stored = {r.key: r.value.get("v") if isinstance(r.value, dict) else None for r in rows}
         for key, value in list(stored.items()):
-            check = SETTING_CHECKS.get(key)
-            if value is not None and check and not check[0](value):
-                log.warning("ignoring the stored %s=%r (must be %s)", key, value, check[1])
+            problem = settings_check(key, value)
+            if problem:
+                log.warning("ignoring the stored %s: %s", key, problem)
                 del stored[key]
         return stored
 
     def set_setting(self, key: str, value) -> None:
         """Store a setting (None: back to the default); a value failing its check is refused."""
-        check = SETTING_CHECKS.get(key)
-        if value is not None and check and not check[0](value):
-            raise LibraryError(f"{key} must be {check[1]}, not {value!r}")
+        problem = settings_check(key, value)
+        if problem:
+            raise LibraryError(problem)
         with self.transaction() as s:
             s.merge(Setting(key=key, value={"v": value}))
 

@@ -54,9 +54,10 @@ class Meaning:
         if self.fmr is None:
             return f"{self.threshold:.3f} (no calibration to say what it means)"
         one_in = round(1 / self.fmr) if self.fmr > 0 else 0
+        strangers = "stranger" if f"{self.per_face:.2g}" == "1" else "strangers"
         return (
             f"{self.threshold:.3f}: about 1 wrong match in {one_in:,} pairs of different people; "
-            f"among your {self.faces:,} faces, about {self.per_face:.2g} look-alike strangers "
+            f"among your {self.faces:,} faces, about {self.per_face:.2g} look-alike {strangers} "
             "per face"
         )
 
