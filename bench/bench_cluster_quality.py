@@ -204,8 +204,9 @@ def main() -> None:
     faces = album_faces(lib, args.labels)
     rows = subjects(faces["photos"], faces["boxes"], faces["person"])
     truth = list(faces["person"][rows])
+    index = People(lib).index()  # the embeddings the scan stored: what the app groups
+    vectors = index.vectors[index.rows_of(faces["ids"])]
     embedder = load_default_embedder(device="cpu")
-    vectors = embedder.embed(faces["chips"])
     plain = TorchEmbedder(embedder.spec, embedder.model, "cpu", flip=False).embed(faces["chips"])
     default = People(lib).cluster_threshold()
     settings = ClusterSettings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from album import settings
+from album.library.db import LibraryError
 from album.settings import Settings, SettingsError
 
 
@@ -47,8 +48,13 @@ def test_a_bad_value_is_refused_and_nothing_is_stored(library, change):
 
 
 def test_a_stored_value_this_version_cannot_use_counts_as_unset(library):
-    library.set_setting("device", "tpu")  # e.g. written by a newer version
+    from album.library.schema import Setting
+
+    with library.transaction() as s:  # e.g. written by a newer version: set_setting refuses it
+        s.merge(Setting(key="device", value={"v": "tpu"}))
     library.set_setting("min_face_size", 30)
+    with pytest.raises(LibraryError, match="device must be one of auto, cpu, cuda"):
+        library.set_setting("device", "tpu")
     library.set_setting("clustering", {"threshold": 0.9})  # another part's key: left alone
     assert settings.read(library) == Settings(min_face_size=30)
 
