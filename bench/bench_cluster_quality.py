@@ -88,6 +88,7 @@ def arrived_in_batches(lib: Library, batches: int, folder: Path) -> Library:
         db.execute("UPDATE faces SET person_id = NULL, decision = 'none'")
         db.execute("DELETE FROM people")
         db.execute("DELETE FROM edits")
+        db.execute("DELETE FROM settings WHERE key IN ('grouped_faces', 'grouping_pending')")
         for table in ("faces", "embeddings", "face_chips"):
             db.execute(f"CREATE TABLE held_{table} AS SELECT * FROM {table}")
         db.execute("DELETE FROM embeddings")
