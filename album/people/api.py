@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from album.library.library import Library
-from album.library.schema import Decision, Edit, FaceRejection, Model
+from album.library.schema import Decision, Edit, FaceRejection, Model, Person
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
 from album.people.split import SubGroup, propose_split
@@ -40,6 +40,7 @@ from training.spec import Thresholds
 T = TypeVar("T")
 ANCHORS_PER_PERSON = 64  # faces of a person matched against the library for `person_photos`
 SETTING_KEY = "clustering"
+FALSE_SHOWN = 0.05  # how often a click or a unit may show a stranger (maybe photos, suggestions)
 GROUPED_AT_KEY = "grouped_faces"  # faces in the library at its last full grouping
 REGROUP_GROWTH = 1.1  # `update` groups everything again once the library grew by a tenth
 
@@ -193,14 +194,15 @@ class People:
         ]
 
     def person_photos(self, person_id: int, threshold: float | None = None) -> list[PhotoHit]:
-        """Photos with a face assigned to the person or matching one of their faces above the
-        same-person threshold (faces confirmed for someone else or rejected for them excluded)."""
-        threshold = self.thresholds().same_person if threshold is None else threshold
+        """Photos with a face assigned to the person, then "maybe" photos: a face matching one
+        of theirs above `threshold` (default `maybe_threshold`; faces confirmed for someone else
+        or rejected for them excluded)."""
         faces = self.person_faces(person_id)
         index = self.index()
         anchors = [
             v for v in (index.vector(f.id) for f in faces[:ANCHORS_PER_PERSON]) if v is not None
         ]
+        threshold = self.maybe_threshold(len(anchors)) if threshold is None else threshold
         best = _best_similarity(index, np.stack(anchors)) if anchors else np.zeros(len(index))
         rows = np.flatnonzero(best >= threshold)
         with self.lib.session() as s:
@@ -211,6 +213,30 @@ class People:
         return _photo_hits(
             faces, candidates, dict(zip(index.ids[rows].tolist(), best[rows].tolist())), rejected
         )
+
+    def maybe_threshold(self, anchors: int) -> float:
+        """The bar for a "maybe" photo of a person with `anchors` faces: every face of the
+        library is compared with each of them, so the pair rate must be about FALSE_SHOWN /
+        (faces x anchors) for a click to show a stranger at most that often (never looser
+        than `same_person`). Measured on faces-lfw (bench/bench_click_precision.py, a click on
+        every labeled face): at the pair rate 1e-5 alone, 1,266 maybe photos, 6% of them the
+        person, 241 clicks showing a stranger; at this bar 66, 17%, 38 clicks."""
+        thresholds, comparisons = self.thresholds(), max(len(self.index()) * anchors, 1)
+        found = thresholds.threshold_at(FALSE_SHOWN / comparisons)
+        return thresholds.same_person if found is None else max(found, thresholds.same_person)
+
+    def suggestion_threshold(self) -> float:
+        """The bar for "Is this <name>?": each unnamed group or face is compared with every named
+        person, so the pair rate must be about FALSE_SHOWN / named people (never looser than
+        the spec's `suggestion`). faces-lfw, 200 groups named: 118 suggestions at 17% precision
+        with the spec's bar alone, 9 at 44% with this one."""
+        thresholds = self.thresholds()
+        with self.lib.session() as s:
+            named = s.scalar(
+                select(func.count()).select_from(Person).where(Person.name.is_not(None))
+            )
+        found = thresholds.threshold_at(FALSE_SHOWN / max(named or 0, 1))
+        return thresholds.suggestion if found is None else max(found, thresholds.suggestion)
 
     def split_proposal(self, person_id: int, threshold: float | None = None) -> list[SubGroup]:
         """The person's faces sub-grouped by similarity (default: at the same-person threshold;
@@ -251,7 +277,7 @@ class People:
         return self._write(lambda s: decisions.reject(s, ids, person_id))
 
     def suggestions(self, limit: int | None = 50) -> list[Suggestion]:
-        floor = min(self.thresholds().suggestion, self.cluster_threshold())
+        floor = self.suggestion_threshold()
         index = self.index()
         with self.lib.session() as s:
             return suggestions(s, index, floor, limit)
