@@ -289,11 +289,16 @@ def test_remove_face_from_person_and_undo(qtbot, scanned):
     assert library_view.person_page.face_model.rowCount() == person.face_count
 
 
-def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
+def red_person(scanned) -> int:
+    """The person the red faces were grouped into."""
     with scanned.lib.session() as s:
-        red = s.scalar(
+        return s.scalar(
             select(Face.person_id).join(Face.photo).where(Face.photo.has(relpath="photo_02.png"))
         )
+
+
+def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
+    red = red_person(scanned)
     allow_lookalike_suggestions(scanned)
     scanned.controller.rename(red, "Anna")
     settle(qtbot, scanned)
@@ -318,10 +323,7 @@ def test_suggestion_faces_all_visible_one_taken_out_before_yes(qtbot, scanned):
     from album.gui.suggestions_page import cross_rect
     from album.library.schema import FaceRejection
 
-    with scanned.lib.session() as s:
-        red = s.scalar(
-            select(Face.person_id).join(Face.photo).where(Face.photo.has(relpath="photo_02.png"))
-        )
+    red = red_person(scanned)
     allow_lookalike_suggestions(scanned)
     scanned.controller.rename(red, "Anna")
     settle(qtbot, scanned)

@@ -44,26 +44,24 @@ def _escape(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def record_id(text: str) -> int:
-    """An argparse type for database ids: a whole number from 1 to 2**63 - 1."""
+def _whole_number(text: str, what: str, out_of_range: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an id: {shown(text)[:40]!r}") from None
+        raise argparse.ArgumentTypeError(f"not {what}: {shown(text)[:40]!r}") from None
     if not 1 <= value <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"no such id: {shown(text)[:40]} (ids are 1 to 2^63-1)")
+        raise argparse.ArgumentTypeError(f"{out_of_range}: {shown(text)[:40]}")
     return value
+
+
+def record_id(text: str) -> int:
+    """An argparse type for database ids: a whole number from 1 to 2**63 - 1."""
+    return _whole_number(text, "an id", "no such id (ids are 1 to 2^63-1)")
 
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {shown(text)[:40]!r}") from None
-    if not 1 <= value <= MAX_ID:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {shown(text)[:40]}")
-    return value
+    return _whole_number(text, "a whole number", "must be at least 1")
 
 
 def similarity(text: str) -> float:
