@@ -17,8 +17,9 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
+from album.library.clock import now
 from album.library.db import LibraryError
-from album.library.library import Library, now
+from album.library.library import Library
 from album.library.schema import Face, Model, Person, Photo, Root
 
 SCHEMA = "face-album/export/1"

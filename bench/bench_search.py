@@ -163,7 +163,7 @@ def bench_library(n: int, new: int, rng) -> list[list]:
 
 
 def _add_model(lib) -> int:
-    from album.library.library import now
+    from album.library.clock import now
     from album.library.schema import Model, Root
 
     with lib.transaction() as s:

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from album.library.library import Library, now
+from album.library.clock import now
+from album.library.library import Library
 from album.library.schema import (
     Decision,
     Embedding,

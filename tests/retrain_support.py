@@ -70,7 +70,7 @@ def build_library(lib, paths, names, chips, points, *, confirm=None, burst_every
     Photos get capture times so every `burst_every` consecutive photos of a person form a burst.
     Returns the face ids in input order."""
     from album.faces.embedder import load_default_embedder
-    from album.library.library import now
+    from album.library.clock import now
     from album.library.models import ensure_model
     from album.library.schema import Decision, Embedding, Face, FaceChip, Person, Photo
     from album.scan.store import encode_chip

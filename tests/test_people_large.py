@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from sqlalchemy import event, func, select
 
-from album.library.library import Library, now
+from album.library.clock import now
+from album.library.library import Library
 from album.library.schema import Decision, Face, FaceRejection, Model, Person, Photo, Root
 from album.people import People
 

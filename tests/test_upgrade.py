@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from album.faces.default import load_library_embedder
 from album.faces.embedder import TorchEmbedder, load_default_spec
-from album.library.library import Library, now
+from album.library.clock import now
+from album.library.library import Library
 from album.library.models import ensure_model
 from album.library.schema import (
     Decision,

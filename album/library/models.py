@@ -7,7 +7,7 @@ import dataclasses
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from album.library.library import now
+from album.library.clock import now
 from album.library.schema import Model
 from training.spec import ModelSpec
 

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from album.library.library import now
+from album.library.clock import now
 from album.library.schema import Decision, Face, FaceRejection, Person
 from album.people.cluster import FREE, cluster
 from album.people.edits import Recorder

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from album.library.library import now
+from album.library.clock import now
 from album.library.schema import Decision, Face, FaceRejection, Person
 from album.people.edits import Recorder, chunked
 from album.people.queries import default_covers, require_faces, require_person

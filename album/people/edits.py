@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from album.library.library import now
+from album.library.clock import now
 from album.library.schema import Decision, Edit, Face, FaceRejection, Person
 from album.people.types import ChangeSet
 

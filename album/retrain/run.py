@@ -28,8 +28,9 @@ from typing import NamedTuple
 import torch
 
 from album.faces.embedder import TorchEmbedder
+from album.library.clock import now
 from album.library.db import LibraryError
-from album.library.library import Library, now
+from album.library.library import Library
 from album.library.models import model_spec
 from album.library.schema import Model
 from album.retrain import adopt as adoption

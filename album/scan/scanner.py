@@ -23,7 +23,8 @@ from album.imaging import (
     read_file,
     supported_extensions,
 )
-from album.library.library import Library, now
+from album.library.clock import now
+from album.library.library import Library
 from album.library.models import ensure_model
 from album.library.schema import Photo, PhotoStatus, ScanRun
 from album.scan.plan import Plan, WorkItem, apply_presence, plan_root
