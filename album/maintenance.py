@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from album.library.backup import check_database, list_backups
 from album.library.library import Library
 from album.library.schema import Model, ScanRun
+from album.people import People
 from album.scan.lock import ScanLocked, scan_lock
 from training.spec import sha256_file
 
@@ -55,7 +56,7 @@ def repair(lib: Library) -> CheckReport:
             _remove_orphan_models(lib, report)
             _check_indexes(lib, report)
             _check_weights(lib, report)
-            if lib.group_pending():
+            if People(lib).group_pending():
                 report.repaired.append("grouped the faces a stopped scan left ungrouped")
     except ScanLocked:
         report.problems.append("a scan is running: only the database file was checked")

@@ -67,7 +67,7 @@ def score(groups: list, truth: list[str]) -> dict:
 
 
 def scanned(labels_csv: Path) -> Library:
-    """The album scanned by the app (`Library.scan`: detection, embedding, then its scan-time
+    """The album scanned by the app (`Album.scan`: detection, embedding, then its scan-time
     grouping), cached per album and default spec."""
     from labeled_album import scanned_library
 

@@ -32,6 +32,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from album.album import Album  # noqa: E402
 from album.gui.main_window import MainWindow  # noqa: E402
 from album.library.library import Library  # noqa: E402
 
@@ -168,7 +169,9 @@ def run_without_gui(photos: Path, fake: bool) -> tuple[Heartbeat, float, Library
 
         pipeline = fake_pipeline()
     done = threading.Event()
-    thread = threading.Thread(target=lambda: (lib.scan([photos], pipeline=pipeline), done.set()))
+    thread = threading.Thread(
+        target=lambda: (Album(lib).scan([photos], pipeline=pipeline), done.set())
+    )
     beat, loop, poll = Heartbeat(), QEventLoop(), QTimer()
     poll.timeout.connect(lambda: done.is_set() and loop.quit())
     poll.start(50)

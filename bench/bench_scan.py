@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from album import Library
+from album.album import Album
 from album.faces.align import DlibChipAligner
 from album.faces.pipeline import FacePipeline
 
@@ -56,7 +57,7 @@ class _NoFaces:
 
 def timed_scan(lib: Library, folder: Path, pipeline=None) -> tuple[float, object]:
     t0 = time.perf_counter()
-    summary = lib.scan([folder], pipeline=pipeline)
+    summary = Album(lib).scan([folder], pipeline=pipeline)
     return time.perf_counter() - t0, summary
 
 

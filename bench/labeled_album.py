@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from album.album import Album
 from album.faces.embedder import DEFAULT_SPEC_PATH
 from album.library.library import Library
 from album.library.schema import Face, FaceChip, Photo
@@ -60,7 +61,7 @@ def scanned_library(labels_csv: Path, group: bool = False) -> Library:
     done = base / "scanned"
     lib = Library(base / "library.db")
     if not done.exists():
-        lib.scan([folder], group=group)
+        Album(lib).scan([folder], group=group)
         done.touch()
     return lib
 

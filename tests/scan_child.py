@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from album import Library  # noqa: E402
+from album import Album  # noqa: E402
 from album.scan import scanner  # noqa: E402
 from tests.fakes import fake_pipeline  # noqa: E402
 
@@ -22,6 +22,6 @@ def slow_process(images):
 
 
 pipeline.process_batch = slow_process
-Library(sys.argv[1]).scan(
+Album(sys.argv[1]).scan(
     [sys.argv[2]], pipeline=pipeline, progress=lambda p: print(p.photos_done, flush=True)
 )

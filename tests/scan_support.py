@@ -7,12 +7,13 @@ import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
+from album.album import Album
 from album.library.schema import Face, Photo
 from tests.fakes import fake_pipeline
 
 
 def scan(lib, folder, **kwargs):
-    return lib.scan([folder], pipeline=fake_pipeline(), **kwargs)
+    return Album(lib).scan([folder], pipeline=fake_pipeline(), **kwargs)
 
 
 def faces_by_photo(lib) -> dict[str, list[tuple]]:

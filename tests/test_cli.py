@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from album.album import Album
 from album.cli.main import main
 from album.demo import demo_folder
 from tests.fakes import draw_photo, fake_pipeline
@@ -24,7 +25,7 @@ def filled_library(library, tmp_path):
     folder.mkdir()
     draw_photo(folder / "a.png", [("red", 10, 10, 60), ("blue", 150, 50, 50)])
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 not really")
-    library.scan([folder], pipeline=fake_pipeline())
+    Album(library).scan([folder], pipeline=fake_pipeline())
     return library
 
 

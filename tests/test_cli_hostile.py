@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from album.album import Album
 from album.cli.main import COMMANDS, build_parser, main
 from tests.fakes import draw_photo, fake_pipeline
 
@@ -81,7 +82,7 @@ def world(tmp_path_factory):
     for i in range(3):
         draw_photo(photos / f"{i}.png", [("red", 10, 10, 60), ("blue", 150, 50, 50)])
     with Library(root / "library.db") as lib:
-        lib.scan([photos], pipeline=fake_pipeline())
+        Album(lib).scan([photos], pipeline=fake_pipeline())
     os.mkfifo(root / "fifo")
     (root / "dir").mkdir()
     return {

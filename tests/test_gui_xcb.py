@@ -70,13 +70,12 @@ def looks_like_a_window(pixels: np.ndarray | None) -> bool:
 
 
 def scanned_library(tmp_path: Path) -> Path:
-    from album import Library
+    from album import Album
     from tests.fakes import fake_pipeline
     from tests.gui_support import make_folder
 
-    lib = Library(tmp_path / "library.db")
-    lib.scan([make_folder(tmp_path / "photos")], pipeline=fake_pipeline())
-    lib.close()
+    with Album(tmp_path / "library.db") as album:
+        album.scan([make_folder(tmp_path / "photos")], pipeline=fake_pipeline())
     return tmp_path / "library.db"
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from album import Library
+from album.album import Album
 from album.cli.main import main
 from album.library.backup import list_backups
 from album.library.db import LibraryError, create_library_engine
@@ -31,7 +32,7 @@ def filled(tmp_path) -> Path:
         draw_photo(folder / f"{i}.png", [("red", 10, 10, 50), ("blue", 150, 60, 50)])
     path = tmp_path / "lib" / "library.db"
     with Library(path) as lib:
-        lib.scan([folder], pipeline=fake_pipeline())
+        Album(lib).scan([folder], pipeline=fake_pipeline())
         with lib.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     return path

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 import album.scan.scanner as scanner_module
 from album import Library
+from album.album import Album
 from album.imaging import MAX_FILE_BYTES, Decoded, ImageError, decode
 from album.library.schema import Face, Photo, PhotoStatus
 from album.scan.lock import scan_lock
@@ -112,7 +113,9 @@ def test_a_photo_the_pipeline_fails_on_is_skipped_alone(library, tmp_path):
 
     pipeline.process_batch = picky
     errors = []
-    summary = library.scan([folder], pipeline=pipeline, on_error=lambda p, m: errors.append(p))
+    summary = Album(library).scan(
+        [folder], pipeline=pipeline, on_error=lambda p, m: errors.append(p)
+    )
     assert [Path(p).name for p in errors] == ["3.png"] and summary.new == 3
 
 
@@ -158,10 +161,11 @@ KILL_AFTER_LAST_BATCH = textwrap.dedent(
     """
     import os, sys
     sys.path.insert(0, {repo!r})
-    from album import Library
+    from album import Album
+    from album.people import People
     from tests.fakes import fake_pipeline
-    Library.group_faces = lambda self: os._exit(137)  # killed right after the last commit
-    Library({db!r}).scan([{folder!r}], pipeline=fake_pipeline())
+    People.update = lambda self: os._exit(137)  # killed right after the last commit
+    Album({db!r}).scan([{folder!r}], pipeline=fake_pipeline())
     """
 )
 

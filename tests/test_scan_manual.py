@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from album.album import Album
 from album.library.schema import Embedding, Face, FaceChip
 from album.people import People
 from tests.fakes import fake_pipeline
@@ -17,7 +18,7 @@ def test_a_drawn_face_is_embedded_and_found_by_search(library, tmp_path):
     photo_with_pale_face(folder / "a.png", 180)
     photo_with_pale_face(folder / "b.png", 200)
     pipeline = fake_pipeline()
-    library.scan([folder], pipeline=pipeline)
+    Album(library).scan([folder], pipeline=pipeline)
     people = People(library)
     with library.session() as s:
         photos = {f.photo.relpath: f.photo_id for f in s.query(Face)}
@@ -38,7 +39,7 @@ def test_a_slip_of_the_mouse_is_refused(library, tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()
     photo_with_pale_face(folder / "a.png", 180)
-    library.scan([folder], pipeline=fake_pipeline())
+    Album(library).scan([folder], pipeline=fake_pipeline())
     with library.session() as s:
         photo_id = s.query(Face).first().photo_id
     with pytest.raises(ValueError, match="at least"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PIL import Image
 from sqlalchemy import select
 
+from album.album import Album
 from album.library.schema import Embedding, Face, FaceChip, Model
 from tests.insightface_support import face_image, write_pack
 
@@ -18,7 +19,7 @@ def test_scan_with_a_local_insightface_pack(library, tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.fromarray(face_image()).save(photos / "one.png")
-    summary = library.scan([photos], group=False)
+    summary = Album(library).scan([photos], group=False)
     assert summary.new == 1 and summary.faces_found >= 1
     with library.session() as s:
         model = s.scalar(select(Model))

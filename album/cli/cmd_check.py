@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from album.album import Album
 from album.cli.common import add_json_flag, print_json, shown
 from album.library.library import Library, default_library_path
 
@@ -18,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from album.library.db import LibraryError
-    from album.maintenance import damaged_advice, repair, verify_file
+    from album.maintenance import damaged_advice, verify_file
 
     path = Library.resolve_path(args.library) if args.library else default_library_path()
     if not path.is_file():
@@ -28,8 +29,8 @@ def run(args: argparse.Namespace) -> int:
         result = {"library": str(path), "ok": False, "problems": problems, "repaired": []}
         advice = damaged_advice(path)
     else:
-        with Library(path) as lib:
-            report = repair(lib)
+        with Album(path) as album:
+            report = album.check()
         result = {
             "library": str(path),
             "ok": report.ok,

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from album.cli.common import add_json_flag, open_library, print_json, print_table, stop_on_ctrl_c
+from album.cli.common import add_json_flag, open_album, print_json, print_table, stop_on_ctrl_c
 from album.library.db import LibraryError
 
 NAME = "retrain"
@@ -52,15 +52,16 @@ def _printer(quiet: bool):
 
 
 def run(args: argparse.Namespace) -> int:
-    from album.retrain import Retrainer, load_reference
+    from album.retrain import load_reference
 
-    lib = open_library(args)
+    album = open_album(args)
+    lib = album.library
     if args.reference is not None:
         lib.set_setting(SETTING_REFERENCE, str(args.reference.resolve()))
     reference_dir = lib.settings().get(SETTING_REFERENCE)
     reference = load_reference(reference_dir) if reference_dir else None
-    retrainer = Retrainer(
-        lib, args.head, args.budget, steps=args.steps, seed=args.seed, device=args.device,
+    retrainer = album.retrainer(
+        args.head, args.budget, steps=args.steps, seed=args.seed, device=args.device,
         reference=reference,
     )  # fmt: skip
     ok, reason, counts = retrainer.readiness()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from album.cli.common import (
     add_json_flag,
-    open_library,
+    open_album,
     positive_int,
     print_json,
     shown,
@@ -58,7 +58,8 @@ class _ProgressBar:
 
 
 def run(args: argparse.Namespace) -> int:
-    lib = open_library(args)
+    album = open_album(args)
+    lib = album.library
     folders = list(args.folders)
     if not folders and not lib.roots():
         folders = [demo_folder()]
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     previous = stop_on_ctrl_c(cancel)
     bar = _ProgressBar(not args.quiet and not args.json)
     try:
-        summary = lib.scan(
+        summary = album.scan(
             folders or None,
             progress=bar,
             cancel=cancel,

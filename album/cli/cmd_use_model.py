@@ -6,7 +6,7 @@ import argparse
 import sys
 import threading
 
-from album.cli.common import add_json_flag, open_library, print_json, record_id, stop_on_ctrl_c
+from album.cli.common import add_json_flag, open_album, print_json, record_id, stop_on_ctrl_c
 
 NAME = "use-model"
 HELP = "switch to a model version (re-embeds only the faces it lacks)"
@@ -21,9 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import signal
 
-    from album.retrain import use_model
-
-    lib = open_library(args)
+    album = open_album(args)
     cancel = threading.Event()
     previous = stop_on_ctrl_c(cancel)
 
@@ -32,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r{stage}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr)
 
     try:
-        result = use_model(lib, args.model_id, show, cancel, args.device)
+        result = album.use_model(args.model_id, show, cancel, args.device)
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:

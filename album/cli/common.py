@@ -14,11 +14,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from album.album import Album
 from album.library.library import Library
 
 
 def open_library(args: argparse.Namespace) -> Library:
+    """The library's storage alone (commands that only read or set what is stored)."""
     return Library(args.library)
+
+
+def open_album(args: argparse.Namespace) -> Album:
+    """The library with its scans, people, search and retraining."""
+    return Album(args.library)
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

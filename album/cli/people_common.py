@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from album.cli.common import open_library, print_json, record_id
+from album.cli.common import open_album, print_json, record_id
 from album.library.db import LibraryError
 from album.people import UNSORTED, ChangeSet, People, PeopleError
 
 
 def open_people(args: argparse.Namespace) -> People:
-    return People(open_library(args))
+    return open_album(args).people
 
 
 def person_id(text: str) -> int:

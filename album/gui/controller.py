@@ -1,4 +1,4 @@
-"""`AlbumController`: one open library, seen from the GUI.
+"""`AlbumController`: one open album (`album.album.Album`), seen from the GUI.
 
 Every read and every edit runs on the `Ops` library thread. Edits go through the people API,
 which records each one for undo and returns a `ChangeSet`; the controller announces it by
@@ -12,8 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from album.album import Album
 from album.gui.ops import Ops
-from album.library.library import Library
 from album.people import People
 from album.people.types import ChangeSet, Suggestion
 
@@ -26,7 +26,7 @@ class AlbumController(QObject):
 
     def __init__(
         self,
-        lib: Library,
+        album: Album,
         ops: Ops,
         parent: QObject | None = None,
         pipeline: object | None = None,
@@ -34,8 +34,8 @@ class AlbumController(QObject):
         """`pipeline`: the face pipeline for faces drawn by hand (None: the library's own,
         loaded on first use)."""
         super().__init__(parent)
-        self.lib, self.ops = lib, ops
-        self.people = People(lib)
+        self.album, self.ops = album, ops
+        self.lib, self.people = album.library, album.people
         self.can_undo = False
         self._pipeline = pipeline
 

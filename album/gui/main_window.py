@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from album.album import Album
 from album.gui.controller import AlbumController
 from album.gui.icon import app_icon
 from album.gui.library_view import LibraryView
@@ -104,7 +105,8 @@ class MainWindow(QMainWindow):
         self.ops = Ops(self)
         self.ops.failed.connect(self.show_error)
         self.scanner = ScanController(self, pipeline)
-        self.lib: Library | None = None
+        self.album: Album | None = None
+        self.lib: Library | None = None  # the album's storage
         self.controller: AlbumController | None = None
         self.library_view: LibraryView | None = None
         self._paused = False
@@ -143,15 +145,15 @@ class MainWindow(QMainWindow):
     def open_library(self, path: str | Path | None) -> bool:
         """Open (or create) the library at `path`; remembered for the next launch."""
         try:
-            lib = Library(path)
-            roots = lib.roots()
+            album = Album(path)
+            roots = album.library.roots()
         except Exception as error:  # noqa: BLE001 - the user sees why, the app stays up
             self.show_error(f"Cannot open the library: {user_message(error)}")
             return False
         self._close_library()
-        self.lib = lib
-        self.settings.setValue(SETTINGS_LIBRARY, str(lib.path))
-        self.controller = AlbumController(lib, self.ops, self, self.scanner.pipeline)
+        self.album, self.lib = album, album.library
+        self.settings.setValue(SETTINGS_LIBRARY, str(album.path))
+        self.controller = AlbumController(album, self.ops, self, self.scanner.pipeline)
         self.controller.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.library_view = LibraryView(self.controller)
         self.library_view.restore_state(self.settings.value(SETTINGS_VIEWER_SPLIT))
@@ -178,9 +180,9 @@ class MainWindow(QMainWindow):
             self.library_view.shutdown()
             self.pages.removeWidget(self.library_view)
             self.library_view.deleteLater()
-        if self.lib is not None:
-            self.lib.close()
-        self.lib = self.controller = self.library_view = None
+        if self.album is not None:
+            self.album.close()
+        self.album = self.lib = self.controller = self.library_view = None
 
     def add_folders(self, folders: list[Path]) -> None:
         """Register photo folders, then scan them."""
@@ -194,7 +196,7 @@ class MainWindow(QMainWindow):
 
     # -- scanning ---------------------------------------------------------------------------
     def start_scan(self, resumed: bool = False) -> None:
-        if self.lib is None or self.scanner.is_running():
+        if self.album is None or self.scanner.is_running():
             return
         if self.pages.currentWidget() is not self.library_view:
             self._show_library()
@@ -202,7 +204,7 @@ class MainWindow(QMainWindow):
         if not self._resuming:
             self._carried = (0, 0, 0)
         self._paused = False
-        self.scanner.start(self.lib)
+        self.scanner.start(self.album)
 
     def resume_scan(self) -> None:
         self.start_scan(resumed=True)

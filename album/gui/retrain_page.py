@@ -121,10 +121,10 @@ class RetrainPage(QWidget):
             return
         self.start_button.setEnabled(False)
         self.plan.setText("Checking the faces you confirmed…")
-        lib = self._controller.lib
+        album = self._controller.album
 
         def check(_people):
-            retrainer = Retrainer(lib)
+            retrainer = album.retrainer()
             return retrainer, retrainer.readiness()
 
         self._controller.read(check, self._show_readiness)

@@ -1,4 +1,4 @@
-"""Scanning in the background: `ScanController` runs `Library.scan` on its own thread.
+"""Scanning in the background: `ScanController` runs `Album.scan` on its own thread.
 
 The scan reports progress from its thread; the controller forwards it to the GUI by a queued
 signal, at most ~10 times a second (plus the last report), so a fast scan cannot flood the event
@@ -23,8 +23,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from album.album import Album
 from album.gui.ops import user_message
-from album.library.library import Library
+from album.people import People, PeopleError
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,13 @@ class _ScanThread(QThread):
     def __init__(
         self,
         controller: ScanController,
-        lib: Library,
+        album: Album,
         roots: list[Path] | None,
         pipeline: object | None,
     ) -> None:
         super().__init__(controller)
-        self._controller, self._lib, self._roots, self._pipeline = controller, lib, roots, pipeline
+        self._controller, self._album, self._roots = controller, album, roots
+        self._pipeline = pipeline
         self.cancel = threading.Event()
         self.outcome: tuple[object, bool] | str | None = None  # (summary, stopped) or error text
         self._last_emit = 0.0
@@ -51,7 +53,7 @@ class _ScanThread(QThread):
     def run(self) -> None:
         try:
             freeze_long_lived_objects()
-            summary = self._lib.scan(
+            summary = self._album.scan(
                 self._roots, progress=self._progress, cancel=self.cancel, pipeline=self._pipeline
             )
         except Exception as error:  # noqa: BLE001 - shown to the user as a sentence
@@ -71,11 +73,9 @@ class _ScanThread(QThread):
 
     def _group(self) -> None:
         """Cluster the faces stored so far (the scan groups everything again when it ends)."""
-        from album.people import People, PeopleError
-
         start = time.monotonic()
         try:
-            People(self._lib).update()
+            People(self._album.library).update()  # this thread's own People
         except PeopleError:
             pass  # no model stored yet
         else:
@@ -85,16 +85,13 @@ class _ScanThread(QThread):
 
 
 def freeze_long_lived_objects() -> None:
-    """Import the scan's heavy modules, then exempt everything alive from the cyclic GC.
+    """Exempt everything alive from the cyclic GC, the scan's heavy modules included (imported
+    with `album.album` above).
 
     A full (generation 2) collection walks every tracked object while holding the GIL; with
     torch, SQLAlchemy and Qt loaded that took 350-400 ms mid-scan and froze the window
     (bench_gui_responsiveness). Frozen objects are still freed by reference counting.
     """
-    import album.faces.default  # noqa: F401 - imported for its module-level objects
-    import album.people  # noqa: F401
-    import album.scan.scanner  # noqa: F401
-
     gc.freeze()  # no gc.collect() first: that full pass is the very pause this avoids
 
 
@@ -120,11 +117,11 @@ class ScanController(QObject):
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
 
-    def start(self, lib: Library, roots: list[Path] | None = None) -> bool:
+    def start(self, album: Album, roots: list[Path] | None = None) -> bool:
         """Start scanning `roots` (all of the library's folders when None); False if busy."""
         if self.is_running():
             return False
-        self._thread = _ScanThread(self, lib, roots, self._pipeline)
+        self._thread = _ScanThread(self, album, roots, self._pipeline)
         self._thread.finished.connect(self._on_thread_finished)  # queued: runs on the GUI thread
         self._thread.start()
         self.started.emit()

@@ -1,4 +1,6 @@
-"""`Library`: the one front door to a photo library, used by the CLI, the GUI and scripts."""
+"""`Library`: a photo library's storage (database, sessions, settings, roots, model records,
+the data folder beside it). It runs nothing: scanning, grouping, search and retraining are
+`album.album.Album`'s, which opens a `Library` and offers them to the CLI, the GUI and scripts."""
 
 from __future__ import annotations
 
@@ -6,13 +8,13 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import platformdirs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from album.library.clock import now
 from album.library.db import LibraryError, create_library_engine, session_factory
 from album.library.schema import Face, Model, Person, Photo, Root, Setting
 from album.settings import check as settings_check
@@ -20,11 +22,6 @@ from album.settings import check as settings_check
 ENV_LIBRARY = "FACE_ALBUM_LIBRARY"
 GROUPING_PENDING = "grouping_pending"  # a setting: faces were stored and not yet grouped
 log = logging.getLogger(__name__)
-
-
-def now() -> datetime:
-    """Naive UTC timestamp, the form every DATETIME column holds."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def default_library_path() -> Path:
@@ -95,64 +92,6 @@ class Library:
             if photo is None:
                 raise LibraryError(f"no photo {photo_id}")
             return Path(s.get(Root, photo.root_id).path) / photo.relpath
-
-    # -- scanning ---------------------------------------------------------------------------
-    def scan(
-        self,
-        roots: list[str | Path] | None = None,
-        *,
-        progress=None,
-        on_error=None,
-        cancel=None,
-        pipeline=None,
-        group: bool = True,
-    ):
-        """Scan `roots` (registered first if new; default: every registered root).
-
-        Only new and changed files are processed; a cancelled or killed scan resumes on the next
-        call. `progress(ScanProgress)` and `on_error(path, message)` are called from this thread.
-        With `group`, new faces then join existing people or form new ones (`group_pending`),
-        including faces a killed earlier scan stored without grouping. One scan at a time per
-        library: LibraryError("another scan ... is running") otherwise. Returns a `ScanSummary`.
-        """
-        from album.faces.default import load_pipeline
-        from album.retrain.adopt import upgrade_default_model
-        from album.scan.lock import ScanLocked, scan_lock
-        from album.scan.scanner import Scanner
-
-        root_ids = [self.add_root(r) for r in roots] if roots else None
-        selected = [(i, p) for i, p in self.roots() if root_ids is None or i in root_ids]
-        factory = (lambda: pipeline) if pipeline is not None else (lambda: load_pipeline(self))
-        scanner = Scanner(self, factory, progress=progress, on_error=on_error, cancel=cancel)
-        try:
-            with scan_lock(self.data_dir):
-                if pipeline is None:  # an older built-in model moves to the shipped one first
-                    upgrade_default_model(self, cancel=cancel)
-                summary = scanner.run(selected)
-                if group:
-                    self.group_pending()
-        except ScanLocked as error:
-            raise LibraryError(str(error)) from error
-        return summary
-
-    def group_pending(self) -> bool:
-        """Group faces stored since the last grouping finished, if any (see `GROUPING_PENDING`:
-        set with each batch of faces, in the same transaction, and cleared only after grouping,
-        so a kill between the last batch and the grouping is repaired by the next scan)."""
-        if not self.settings().get(GROUPING_PENDING):
-            return False
-        self.group_faces()
-        self.set_setting(GROUPING_PENDING, None)
-        return True
-
-    def group_faces(self) -> None:
-        """Unsorted faces join the people they match; the rest group into new unnamed people.
-
-        Nothing already placed moves and nothing enters the undo log (a full re-cluster is the
-        explicit `cluster` command)."""
-        from album.people import People
-
-        People(self).update()
 
     # -- models -----------------------------------------------------------------------------
     def active_model_id(self) -> int | None:

@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from album.library.library import Library
+from album.library.library import GROUPING_PENDING, Library
 from album.library.schema import Decision, Edit, FaceRejection, Model, Person
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
@@ -345,6 +345,16 @@ class People:
             person_ids=joined.person_ids | grouped.person_ids,
             face_ids=joined.face_ids | grouped.face_ids,
         )
+
+    def group_pending(self) -> bool:
+        """`update`, if faces were stored since the last grouping finished (`GROUPING_PENDING`:
+        set with each batch of faces, in the same transaction, and cleared only after grouping,
+        so a kill between a scan's last batch and its grouping is repaired by the next scan)."""
+        if not self.lib.settings().get(GROUPING_PENDING):
+            return False
+        self.update()
+        self.lib.set_setting(GROUPING_PENDING, None)
+        return True
 
     def assign_new(self, face_ids: Iterable[int] | None = None) -> ChangeSet:
         """Place new unsorted faces (default: every unsorted face) into existing people,

@@ -20,12 +20,18 @@ from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 from torch import nn
 
-from album.faces.embedder import TorchEmbedder, WeightsRefused, load_trusted_backbone
+from album.faces.embedder import (
+    TorchEmbedder,
+    WeightsRefused,
+    load_default_spec,
+    load_trusted_backbone,
+)
 from album.library.backup import BackupError, make_backup
 from album.library.db import LibraryError
 from album.library.library import Library
 from album.library.models import activate_model, ensure_model, model_spec
 from album.library.schema import Decision, Embedding, Face, FaceChip, Model
+from album.people import People
 from album.scan.store import decode_chip
 from training.backbones import create_backbone
 from training.spec import ModelSpec, sha256_file
@@ -155,8 +161,6 @@ def switch_to(lib: Library, model_id: int, embedder: TorchEmbedder) -> int:
     """Activate `model_id` in one transaction, first embedding any face a concurrent scan added
     meanwhile, so the active model never lacks a face. Then place unsorted faces (new model,
     incremental: confirmed and other decided faces never move). Returns the faces placed."""
-    from album.people import People
-
     with lib.transaction() as s:
         rows = _missing(s, model_id, embedder.spec.alignment)
         if rows:
@@ -213,9 +217,6 @@ def upgrade_default_model(
     re-cluster under the new geometry (one undoable edit; names, confirmed faces and
     rejections are kept, groups formed under the old geometry are redone). Resumable like
     `use_model`; None when there is nothing to upgrade (a retrained model stays as it is)."""
-    from album.faces.embedder import load_default_spec
-    from album.people import People
-
     active = lib.active_model()
     shipped = load_default_spec()
     if active is None or active["weights_path"] is not None or active["name"] == shipped.name:
