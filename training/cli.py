@@ -234,13 +234,13 @@ def _build(args: argparse.Namespace, config: TrainConfig):
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from training.distributed import select_device
     from training.loop import fit
+    from training.model import resolve_device
 
     config = _train_config(args)
     model, spec, dataset, head = _build(args, config)
     callbacks = [] if args.no_progress else [ProgressBar()]
-    validate = _validator(args, spec, str(select_device(config.device)))
+    validate = _validator(args, spec, str(resolve_device(config.device)))
     cancel = threading.Event()
     resume = str(args.resume) if args.resume else None
     with _ctrl_c_sets(cancel):

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from training.model import preprocess
 from training.spec import ModelSpec
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".avif", ".bmp", ".tif", ".tiff"}
@@ -119,19 +120,14 @@ class Preprocess:
     """uint8 RGB (B, 3, S, S) -> normalized float (B, 3, input_size, input_size) per the spec."""
 
     def __init__(self, spec: ModelSpec):
-        self.size = spec.input_size
-        self.bgr = spec.channel_order.upper() == "BGR"
-        self.mean = torch.tensor(spec.mean, dtype=torch.float32).view(1, 3, 1, 1)
-        self.std = torch.tensor(spec.std, dtype=torch.float32).view(1, 3, 1, 1)
+        self.spec, self.size = spec, spec.input_size
 
     def __call__(self, pixels: torch.Tensor) -> torch.Tensor:
         """`pixels` is uint8 or float in 0..255 (float after augmentation)."""
         x = pixels.float()
         if x.shape[-1] != self.size or x.shape[-2] != self.size:
             x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
-        if self.bgr:
-            x = x.flip(1)
-        return (x - self.mean.to(x.device)) / self.std.to(x.device)
+        return preprocess(x, self.spec)
 
 
 def augment_batch(

@@ -17,12 +17,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-
-def select_device(name: str) -> torch.device:
-    """'auto' is the first CUDA device if there is one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+from training.model import resolve_device
 
 
 @dataclass
@@ -63,7 +58,7 @@ class DistributedContext:
 def init_distributed(device_name: str) -> DistributedContext:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
-        return DistributedContext(select_device(device_name))
+        return DistributedContext(resolve_device(device_name))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = device_name != "cpu" and torch.cuda.is_available()
     device = torch.device("cuda", local_rank) if use_cuda else torch.device("cpu")

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from training import checkpoint as ckpt
 from training.backbones import create_backbone
+from training.model import load_weights, preprocess
 from training.spec import ModelSpec, sha256_file
 
 
@@ -49,11 +50,7 @@ def load_model(
     weights = Path(weights)
     if not isinstance(spec, ModelSpec):
         spec = ModelSpec.from_json(Path(spec or weights.with_suffix(".json")).read_text())
-    if verify and spec.weights_sha256 and sha256_file(weights) != spec.weights_sha256:
-        raise ValueError(f"{weights} does not match the sha256 recorded in its spec")
-    model = create_backbone(spec.backbone, embedding_dim=spec.embedding_dim, pretrained=False)
-    model.load_state_dict(load_file(str(weights)))
-    return model.eval(), spec
+    return load_weights(weights, spec, spec.weights_sha256 if verify else None), spec
 
 
 def model_from_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec, dict[str, Any]]:
@@ -99,14 +96,10 @@ def export_checkpoint(
 class _WithPreprocessing(nn.Module):
     def __init__(self, model: nn.Module, spec: ModelSpec):
         super().__init__()
-        self.model = model
-        self.bgr = spec.channel_order.upper() == "BGR"
-        self.register_buffer("mean", torch.tensor(spec.mean, dtype=torch.float32).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(spec.std, dtype=torch.float32).view(1, 3, 1, 1))
+        self.model, self.spec = model, spec
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        x = pixels.flip(1) if self.bgr else pixels
-        return self.model((x - self.mean) / self.std)
+        return self.model(preprocess(pixels, self.spec))
 
 
 def export_onnx(model: nn.Module, spec: ModelSpec, path: str | Path) -> Path:
@@ -117,6 +110,8 @@ def export_onnx(model: nn.Module, spec: ModelSpec, path: str | Path) -> Path:
     # dependencies. It warns that it is deprecated; the test checks its output numerically.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
+        # The spec's mean and std become constants of the graph, as they should.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         torch.onnx.export(
             wrapped,
             (example,),

@@ -24,9 +24,9 @@ from torch import nn
 
 from training.config import TrainConfig, build_objective
 from training.data import ChipDataset, Preprocess
-from training.distributed import select_device
 from training.heads import MarginHead
 from training.loop import Callback, FitResult, fit
+from training.model import resolve_device
 from training.spec import ModelSpec
 
 
@@ -82,7 +82,7 @@ def finetune(
     config = finetune_config(spec, head, len(dataset), steps, **runtime, **config_overrides)
     objective = build_objective(config, spec.embedding_dim, dataset.num_classes)
     if isinstance(objective, MarginHead) and objective.sub_centers == 1:
-        init_centres(objective, model, dataset, spec, select_device(device))
+        init_centres(objective, model, dataset, spec, resolve_device(device))
     result = fit(config, model, objective, dataset, spec, callbacks=callbacks, validate=validate, cancel=cancel, restore_best=True)  # fmt: skip
     return model.eval(), _summary(result, dataset, spec, config)
 

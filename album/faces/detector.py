@@ -43,6 +43,7 @@ from album.faces.mmod_fast import FastScorer, mean_pixel
 from album.faces.mmod_net import MMODNet
 from album.faces.model_files import DETECTOR, dlib_model_path
 from album.faces.types import Detection
+from training.model import resolve_device
 
 Box = tuple[float, float, float, float]
 
@@ -66,12 +67,6 @@ AREA_BELOW = 2 / 3
 def load_mmod_net(path: str, device: str) -> MMODNet:
     """Parse the detector file once per process and device."""
     return MMODNet.from_file(path).to(device)
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -167,7 +162,7 @@ class MMODDetector:
         self.upsample = upsample
         self.max_side = max_side
         self.pyramid_rate = pyramid_rate
-        self.device = resolve_device(device)
+        self.device = str(resolve_device(device))
         path = Path(model_path) if model_path else dlib_model_path(DETECTOR)
         self.net = load_mmod_net(str(path), self.device)
         opts = self.net.options

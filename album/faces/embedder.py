@@ -14,20 +14,25 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 from torch import nn
 
 from album.resources import resource_path
 from training.backbones import create_backbone
-from training.spec import ModelSpec, sha256_file
+from training.export import load_model
+from training.model import WeightsRefused, load_weights, preprocess, resolve_device
+from training.spec import ModelSpec
 
+__all__ = [  # WeightsRefused is training's (training/model.py), re-exported for the app
+    "DEFAULT_SPEC_PATH",
+    "TorchEmbedder",
+    "WeightsRefused",
+    "load_default_embedder",
+    "load_default_spec",
+    "load_embedder",
+    "load_trusted_backbone",
+    "load_trusted_embedder",
+]
 DEFAULT_SPEC_PATH = resource_path("models", "dlib_resnet_v2.json")
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 class TorchEmbedder:
@@ -55,8 +60,6 @@ class TorchEmbedder:
         self.flip = spec.flip if flip is None else flip
         fuse = getattr(model, "fused", None)
         self.model = (fuse() if callable(fuse) else model).eval().to(self.device)
-        self._mean = torch.tensor(spec.mean, device=self.device).view(1, 3, 1, 1)
-        self._std = torch.tensor(spec.std, device=self.device).view(1, 3, 1, 1)
         self._center = None
         if spec.center is not None:
             self._center = torch.tensor(spec.center, dtype=torch.float32, device=self.device)
@@ -86,10 +89,7 @@ class TorchEmbedder:
 
     def _forward(self, chips: np.ndarray) -> torch.Tensor:
         x = torch.from_numpy(np.ascontiguousarray(chips)).to(self.device)
-        x = x.permute(0, 3, 1, 2).float()
-        if self.spec.channel_order == "BGR":
-            x = x.flip(1)
-        x = ((x - self._mean) / self._std).contiguous()
+        x = preprocess(x.permute(0, 3, 1, 2), self.spec).contiguous()
         y = self.model(x)
         if self.flip:
             y = (y + self.model(x.flip(3))) / 2
@@ -111,38 +111,14 @@ def load_embedder(
     weights_path: str | Path, spec_path: str | Path, device: str | torch.device = "auto", **options
 ) -> TorchEmbedder:
     """A model saved as `<name>.safetensors` + `<name>.json`; the weights' hash must match."""
-    spec = ModelSpec.from_json(Path(spec_path).read_text())
-    if spec.weights_sha256 and sha256_file(weights_path) != spec.weights_sha256:
-        raise ValueError(f"{weights_path} does not match the sha256 in {spec_path}")
-    model = create_backbone(spec.backbone, pretrained=False, embedding_dim=spec.embedding_dim)
-    model.load_state_dict(load_file(str(weights_path)))
+    model, spec = load_model(weights_path, spec_path)
     return TorchEmbedder(spec, model, device, **options)
 
 
-class WeightsRefused(ValueError):
-    """Weights that are missing or do not match the sha256 the library recorded; never loaded."""
-
-
 def load_trusted_backbone(weights_path: str | Path, spec: ModelSpec, sha256: str) -> nn.Module:
-    """The spec's backbone with weights checked against `sha256` (the library's record, whatever
-    the spec file beside them says) before a byte of them is parsed."""
-    try:
-        actual = sha256_file(weights_path)
-    except OSError as error:
-        raise WeightsRefused(f"cannot read the model weights {weights_path}: {error}") from error
-    if actual != sha256:
-        raise WeightsRefused(
-            f"the model weights {weights_path} were changed or replaced (sha256 {actual[:12]}..., "
-            f"the library recorded {sha256[:12]}...); refusing to load them"
-        )
-    model = create_backbone(spec.backbone, pretrained=False, embedding_dim=spec.embedding_dim)
-    try:
-        model.load_state_dict(load_file(str(weights_path)))
-    except (RuntimeError, ValueError, OSError) as error:
-        raise WeightsRefused(
-            f"the model weights {weights_path} do not fit {spec.backbone}"
-        ) from error
-    return model
+    """The spec's backbone with weights checked against `sha256`, the library's record (an
+    empty one refuses), whatever the spec file beside them says."""
+    return load_weights(weights_path, spec, sha256)
 
 
 def load_trusted_embedder(

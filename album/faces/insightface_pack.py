@@ -23,9 +23,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from album.faces.align import ArcFaceAligner
 from album.faces.types import Detection
+from training.model import preprocess
 from training.spec import ModelSpec, sha256_file
 
 DEFAULT_ROOT = Path("~/.insightface/models")
@@ -240,7 +242,8 @@ def _nms(boxes: np.ndarray, threshold: float) -> np.ndarray:
 
 
 class OnnxArcFaceEmbedder:
-    """An ArcFace ONNX model: 112x112 RGB chips, (x - 127.5) / 127.5, L2-normalized output.
+    """An ArcFace ONNX model: 112x112 RGB chips normalized by its spec (mean and std 127.5),
+    L2-normalized output.
 
     Graphs with a fixed batch size (often 1) are fed that many chips at a time.
     """
@@ -292,7 +295,8 @@ class OnnxArcFaceEmbedder:
 
     def _run(self, chips: np.ndarray) -> np.ndarray:
         blob = np.zeros((self.fixed_batch or len(chips), 3, ARCFACE_SIZE, ARCFACE_SIZE), np.float32)
-        blob[: len(chips)] = ((chips.astype(np.float32) - 127.5) / 127.5).transpose(0, 3, 1, 2)
+        pixels = torch.from_numpy(np.ascontiguousarray(chips)).permute(0, 3, 1, 2)
+        blob[: len(chips)] = preprocess(pixels, self.spec).numpy()
         return self.session.run(None, {self.input_name: blob})[0][: len(chips)]
 
 
