@@ -1,171 +1,163 @@
-"""One call for the app: fine-tune an embedding model on the faces a user has labeled.
+"""The fine-tune recipe: an embedding model trained on a user's labeled chips with a margin head
+(the app's retrain, `album.retrain`, runs it; so can a script).
 
-    model, summary = finetune(model, spec, chips, labels, budget_minutes=5, callbacks=[bar])
-    save_model(model, summary.spec, models_dir)
+Two phases through `training.loop.fit`: the head alone on the frozen backbone (its class centres
+start at the people's mean embeddings, so this phase only polishes them), then a gentle unfreeze
+of the last stages at a twentieth of the head's learning rate. The early stages (edges, textures)
+stay as they are: a few hundred faces of a few dozen people cannot teach them anything a
+3-million-face model did not know, and freezing them makes each step ~3x cheaper on a CPU.
 
-The recipe suits a few to a few hundred identities with a handful to hundreds of chips each:
-class-balanced batches (4 chips per identity), a margin head whose centres start at each
-person's mean embedding, trained alone on the frozen backbone first (so that it cannot wreck
-the pretrained features while it settles), then everything at a tenth of the head's learning
-rate, with flips and colour jitter, cosine decay, and a time budget that stops cleanly. With `validate`, the best-scoring weights are the ones returned.
+The backbone is trained on the embeddings that are actually compared: its raw output minus the
+spec's `center` (`Centered`), so the margins act on the space that is searched.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.config import TrainConfig, build_objective
+from training import checkpoint as ckpt
+from training.config import TrainConfig
 from training.data import ChipDataset, Preprocess
-from training.heads import MarginHead
-from training.loop import Callback, FitResult, fit
+from training.heads import create_head
+from training.loop import Callback, FitResult, Progress, fit
 from training.model import resolve_device
 from training.spec import ModelSpec
 
-
-@dataclass
-class FinetuneSummary:
-    stopped: str  # "done", "cancelled" or "budget"
-    steps: int
-    seconds: float
-    loss: float
-    accuracy: float | None  # training-batch accuracy over the last steps
-    images_per_s: float
-    num_classes: int
-    classes: list[Any]  # label of each class index, as given
-    best_value: float | None
-    spec: ModelSpec  # the fine-tuned model's spec (parent = the input spec); save with save_model
-    config: dict[str, Any] = field(default_factory=dict)
+HEADS = ("arcface", "cosface", "sphereface")
+# dlib_resnet stages (by module name prefix) that a gentle unfreeze trains
+TRAINABLE_PREFIXES = {
+    "dlib_resnet": ("blocks.10.", "blocks.11.", "blocks.12.", "blocks.13.", "fc.")
+}
 
 
-def default_steps(num_chips: int, batch_size: int) -> int:
-    """About 20 passes over the chips, at least 100 and at most 2000 steps."""
-    return int(np.clip(20 * max(num_chips // batch_size, 1), 100, 2000))
+@dataclass(frozen=True)
+class TrainPlan:
+    """How a retrain trains. `steps` counts both phases; `budget_minutes` is a hard stop."""
+
+    head: str = "arcface"
+    steps: int = 300
+    head_steps: int = 60
+    batch_size: int = 32
+    m_per_class: int = 4
+    lr: float = 0.05
+    backbone_lr_factor: float = 0.05
+    seed: int = 0
+    device: str = "auto"
+    budget_minutes: float | None = None
+
+
+class Centered(nn.Module):
+    """backbone(x) - center: the space the app's embeddings live in."""
+
+    def __init__(self, backbone: nn.Module, center: tuple[float, ...] | None) -> None:
+        super().__init__()
+        self.backbone = backbone
+        values = torch.tensor(center or (), dtype=torch.float32)
+        self.register_buffer("center", values, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.backbone(x)
+        return out - self.center if self.center.numel() else out
+
+
+class _Relay(Callback):
+    def __init__(self, progress: Callable[[Progress], None] | None) -> None:
+        self.progress = progress
+
+    def on_step(self, progress: Progress) -> None:
+        if self.progress is not None:
+            self.progress(progress)
+
+
+def freeze_early_stages(backbone: nn.Module, backbone_name: str) -> None:
+    """Keep only the last stages trainable (all of it for a backbone without a rule)."""
+    prefixes = TRAINABLE_PREFIXES.get(backbone_name)
+    if prefixes is None:
+        return
+    for name, param in backbone.named_parameters():
+        param.requires_grad_(name.startswith(prefixes))
+
+
+def class_prototypes(
+    model: nn.Module, chips: np.ndarray, labels: np.ndarray, spec: ModelSpec, device: str
+) -> torch.Tensor:
+    """Unit mean embedding of each class (classes in `ChipDataset`'s order: sorted labels)."""
+    preprocess, outputs = Preprocess(spec), []
+    model = model.to(device).eval()
+    with torch.no_grad():
+        for start in range(0, len(chips), 64):
+            batch = torch.from_numpy(chips[start : start + 64]).permute(0, 3, 1, 2).to(device)
+            outputs.append(F.normalize(model(preprocess(batch)).float(), dim=1).cpu())
+    features = torch.cat(outputs)
+    _, inverse = np.unique(labels, return_inverse=True)
+    index = torch.from_numpy(inverse.astype(np.int64))
+    sums = torch.zeros(int(index.max()) + 1, features.shape[1]).index_add_(0, index, features)
+    return F.normalize(sums, dim=1)
 
 
 def finetune(
-    model: nn.Module,
+    backbone: nn.Module,
     spec: ModelSpec,
     chips: np.ndarray,
     labels: np.ndarray,
-    head: str = "arcface",
+    plan: TrainPlan,
+    checkpoint_dir: Path,
     *,
-    steps: int | None = None,
-    budget_minutes: float | None = None,
-    device: str = "auto",
-    callbacks: Sequence[Callback] = (),
+    progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
-    checkpoint_dir: str | None = None,
-    validate: Callable[[nn.Module], float] | None = None,
-    seed: int = 0,
-    **config_overrides: Any,
-) -> tuple[nn.Module, FinetuneSummary]:
-    """Fine-tune `model` (in place) on `chips` (N, S, S, 3) uint8 RGB aligned per `spec`, with
-    `labels` one per chip (any hashable: person ids or names).
-
-    `config_overrides` are `TrainConfig` fields (lr, batch_size, freeze_backbone_steps, ...).
-    Returns the model in eval mode (the best validated weights when `validate` is given) and a
-    summary whose `spec` records the parent model and how it was trained; its thresholds are
-    the parent's until the caller recalibrates them.
-    """
+) -> FitResult:
+    """Train `backbone` in place; resumes from `checkpoint_dir` when a checkpoint of this same
+    plan is there (the caller clears the folder when the data changed). Needs two people."""
+    device = str(resolve_device(plan.device))
     dataset = ChipDataset(chips, labels)
     if dataset.num_classes < 2:
         raise ValueError("fine-tuning needs at least two labeled people")
-    runtime = {"seed": seed, "device": device, "checkpoint_dir": checkpoint_dir, "budget_minutes": budget_minutes}  # fmt: skip
-    config = finetune_config(spec, head, len(dataset), steps, **runtime, **config_overrides)
-    objective = build_objective(config, spec.embedding_dim, dataset.num_classes)
-    if isinstance(objective, MarginHead) and objective.sub_centers == 1:
-        init_centres(objective, model, dataset, spec, resolve_device(device))
-    result = fit(config, model, objective, dataset, spec, callbacks=callbacks, validate=validate, cancel=cancel, restore_best=True)  # fmt: skip
-    return model.eval(), _summary(result, dataset, spec, config)
+    model = Centered(backbone, spec.center)
+    freeze_early_stages(backbone, spec.backbone)
+    head = create_head(plan.head, spec.embedding_dim, dataset.num_classes)
+    with torch.no_grad():
+        head.weight.copy_(class_prototypes(model, chips, labels, spec, device))
+    config = _config(plan, spec, device, checkpoint_dir)
+    last = ckpt.checkpoint_path(checkpoint_dir, "last")
+    resume = str(last) if last.is_file() and _same_plan(last, config) else None
+    return fit(
+        config, model, head, dataset, spec, callbacks=[_Relay(progress)], cancel=cancel,
+        resume=resume,
+    )  # fmt: skip
 
 
-def finetune_config(
-    spec: ModelSpec, head: str, num_chips: int, steps: int | None, **overrides: Any
-) -> TrainConfig:
-    """The recipe as a TrainConfig; `overrides` are TrainConfig fields."""
-    batch_size = int(overrides.pop("batch_size", min(64, num_chips)))
-    total = steps or default_steps(num_chips, batch_size)
-    recipe = TrainConfig(
+def _config(plan: TrainPlan, spec: ModelSpec, device: str, checkpoint_dir: Path) -> TrainConfig:
+    return TrainConfig(
         backbone=spec.backbone,
         embedding_dim=spec.embedding_dim,
-        head=head,
-        data="chips",
-        init=spec.name,
-        steps=total,
-        batch_size=batch_size,
-        m_per_class=4,
-        lr=0.05,
-        warmup_steps=max(total // 20, 1),
-        freeze_backbone_steps=total // 5,
-        backbone_lr_factor=0.1,
-    )
-    return recipe.replace(**overrides)
-
-
-def _summary(
-    result: FitResult, dataset: ChipDataset, spec: ModelSpec, config: TrainConfig
-) -> FinetuneSummary:
-    return FinetuneSummary(
-        stopped=result.stopped,
-        steps=result.step,
-        seconds=result.seconds,
-        loss=result.loss,
-        accuracy=result.accuracy,
-        images_per_s=result.images_per_s,
-        num_classes=dataset.num_classes,
-        classes=list(dataset.classes),
-        best_value=result.best_value,
-        spec=_child_spec(spec, config, result.step, dataset.num_classes, result.best_value),
-        config=config.to_dict(),
+        head=plan.head,
+        data="album",
+        steps=plan.steps,
+        batch_size=plan.batch_size,
+        m_per_class=plan.m_per_class,
+        lr=plan.lr,
+        warmup_steps=min(10, plan.head_steps),
+        freeze_backbone_steps=plan.head_steps,
+        backbone_lr_factor=plan.backbone_lr_factor,
+        seed=plan.seed,
+        device=device,
+        checkpoint_dir=str(checkpoint_dir),
+        checkpoint_every=25,
+        budget_minutes=plan.budget_minutes,
     )
 
 
-def init_centres(
-    head: MarginHead, model: nn.Module, dataset: ChipDataset, spec: ModelSpec, device: torch.device
-) -> None:
-    """Start each class centre at the class's mean embedding under the pretrained model.
-
-    A random head on a good backbone sends large, arbitrary gradients into it for the first
-    steps; centres that already sit on the classes make the head-only phase a polish and the
-    unfrozen phase start from a sensible loss.
-    """
-    preprocess, features = Preprocess(spec), []
-    model = model.to(device).eval()
-    with torch.no_grad():
-        for start in range(0, len(dataset), 64):
-            chips = dataset.chips[start : start + 64].to(device)
-            features.append(F.normalize(model(preprocess(chips)).float(), dim=1).cpu())
-    index = torch.from_numpy(dataset.labels)
-    sums = torch.zeros(dataset.num_classes, spec.embedding_dim).index_add_(
-        0, index, torch.cat(features)
-    )
-    with torch.no_grad():
-        head.weight.copy_(F.normalize(sums, dim=1))
-
-
-def _child_spec(
-    spec: ModelSpec, config: TrainConfig, steps: int, classes: int, best: float | None
-) -> ModelSpec:
-    training = {
-        "head": config.head,
-        "steps": steps,
-        "num_classes": classes,
-        "lr": config.lr,
-        "best_value": best,
-        "seed": config.seed,
-    }
-    return spec.replace(
-        name=f"{spec.name}-ft",
-        parent=spec.name,
-        weights_sha256=None,
-        training=training,
-        version=spec.version + 1,
-    )
+def _same_plan(path: Path, config: TrainConfig) -> bool:
+    """A checkpoint resumes only the run it was written by (budget aside)."""
+    _, meta = ckpt.load_checkpoint(path)
+    saved = {k: v for k, v in meta["config"].items() if k != "budget_minutes"}
+    wanted = {k: v for k, v in config.to_dict().items() if k != "budget_minutes"}
+    return saved == wanted

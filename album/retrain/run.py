@@ -25,8 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-import torch
-
 from album.faces.embedder import TorchEmbedder
 from album.library.clock import now
 from album.library.db import LibraryError
@@ -51,9 +49,10 @@ from album.retrain.report import (
     reference_tar,
     score,
 )
-from album.retrain.train import TrainPlan, finetune
 from training.backbones import backbone_names
 from training.export import save_model
+from training.finetune import TrainPlan, finetune
+from training.model import resolve_device
 from training.spec import ModelSpec, Thresholds
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -98,8 +97,7 @@ class Retrainer:
         min_faces: int = MIN_FACES,
     ) -> None:
         self.lib, self.head, self.seed, self.reference = lib, head, seed, reference
-        self.device = "cuda" if device == "auto" and torch.cuda.is_available() else device
-        self.device = "cpu" if self.device == "auto" else self.device
+        self.device = str(resolve_device(device))
         on_gpu = self.device.startswith("cuda")
         self.budget = budget_minutes if budget_minutes is not None else (5.0 if on_gpu else 10.0)
         self.steps, self.min_faces = steps, min_faces
