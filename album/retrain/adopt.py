@@ -30,7 +30,8 @@ from album.library.db import LibraryError
 from album.library.library import Library
 from album.library.models import activate_model, ensure_model, model_spec
 from album.library.schema import Embedding, FaceChip, Model, Setting
-from album.people import assign
+from album.people import People, assign
+from album.people.api import GROUPED_AT_KEY
 from album.people.placement import drop_saved_groups, restore_groups, save_groups
 from album.scan.store import decode_chip
 from training.backbones import create_backbone
@@ -167,8 +168,6 @@ def switch_to(lib: Library, model_id: int, embedder: TorchEmbedder) -> tuple[int
     confirmed under its geometry (not an undoable edit). A kill at any moment leaves the old
     model active with its groups, or the new one with its own. Returns (faces whose placement
     changed, whether saved groups came back)."""
-    from album.people import People
-
     people = People(lib, model_id)
     index, threshold, settings = people.index(), people.cluster_threshold(), people.settings()
     with lib.transaction() as s:
@@ -196,16 +195,12 @@ def switch_to(lib: Library, model_id: int, embedder: TorchEmbedder) -> tuple[int
 
 
 def _grouped_faces(session: Session) -> int:
-    from album.people.api import GROUPED_AT_KEY
-
     row = session.get(Setting, GROUPED_AT_KEY)
     value = row.value.get("v") if row is not None and isinstance(row.value, dict) else None
     return value if isinstance(value, int) else 0
 
 
 def _set_grouped_faces(session: Session, faces: int) -> None:
-    from album.people.api import GROUPED_AT_KEY
-
     session.merge(Setting(key=GROUPED_AT_KEY, value={"v": int(faces)}))
 
 
