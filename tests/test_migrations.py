@@ -28,7 +28,7 @@ def test_migrated_schema_matches_orm(tmp_path):
     reference = create_engine(f"sqlite:///{tmp_path / 'ref.db'}")
     Base.metadata.create_all(reference)
     assert _columns(migrated) == _columns(reference)
-    for table in ("photos", "faces"):
+    for table in ("photos", "faces", "saved_placements"):
         got = {i["name"] for i in inspect(migrated).get_indexes(table)}
         want = {i["name"] for i in inspect(reference).get_indexes(table)}
         assert got == want
@@ -50,7 +50,7 @@ def test_upgrade_from_v1_keeps_data(tmp_path):
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     engine = create_library_engine(path)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == 3
+        assert conn.exec_driver_sql("PRAGMA user_version").scalar() == 4
         quality = conn.exec_driver_sql("SELECT quality FROM faces WHERE id = 1").scalar()
         assert quality == 100  # backfilled: the shorter side of the box
         names = conn.exec_driver_sql("SELECT name FROM schema_migrations").scalars().all()
@@ -58,6 +58,7 @@ def test_upgrade_from_v1_keeps_data(tmp_path):
             "0001_initial",
             "0002_decisions_settings_quality",
             "0003_people_ids_never_reused",
+            "0004_saved_groupings",
         ]
         # the people table was rebuilt: the face keeps its person, and ids are never reused
         assert conn.exec_driver_sql("SELECT person_id FROM faces").scalar() == 5

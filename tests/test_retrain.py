@@ -136,6 +136,32 @@ def test_adopt_switches_keeps_every_decision_and_switches_back(library):
     assert rows[result.model_id]["parent_id"] == old["active"]
 
 
+def test_switching_back_gives_the_old_model_its_groups_with_decisions_replayed(library):
+    """Name a person, switch to the retrained model (which groups anew), decide there, switch
+    back: every face is where the old model had it, except the face the user moved."""
+    from album.people import People
+
+    lib, report = library
+    people, old_id = People(lib), lib.active_model_id()
+    people.recluster(logged=False)  # the unsorted faces join groups under the built-in model
+    first = people.list_people()[0]
+    people.name(first.id, "Anna")
+    before = _state(lib)["faces"]
+    switched = Retrainer(lib, "arcface", device="cpu").adopt(report, force=True)
+    assert switched.switched and not switched.restored
+    undecided = sorted(f for f, (_, d) in _state(lib)["faces"].items() if d in ("auto", "none"))
+    moved = undecided[0]
+    target = next(p.id for p in people.list_people() if p.id != before[moved][0])
+    people.move([moved], target)
+    back = use_model(lib, old_id)
+    assert back.switched and back.restored and back.embedded == 0
+    after = _state(lib)["faces"]
+    assert after[moved] == (target, "confirmed")
+    assert {f: v for f, v in after.items() if f != moved} == {
+        f: v for f, v in before.items() if f != moved
+    }
+
+
 def _assert_decisions_kept(old: dict, new: dict) -> None:
     """Every decided face is as it was; unsorted faces may only have been placed (auto)."""
     assert old.keys() == new.keys()

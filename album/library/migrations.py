@@ -128,6 +128,25 @@ DROP TABLE people;
 ALTER TABLE people_new RENAME TO people;
 """
 
+# A model's groups are kept while another model is in use, so switching back gives them back
+# exactly (album.people.placement). The face index serves the cascade when a face is deleted.
+V4_SAVED_GROUPINGS = """
+CREATE TABLE saved_groupings (
+    model_id INTEGER NOT NULL PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,
+    saved_at DATETIME NOT NULL,
+    last_edit_id INTEGER,
+    grouped_faces INTEGER NOT NULL,
+    people JSON NOT NULL
+);
+CREATE TABLE saved_placements (
+    model_id INTEGER NOT NULL REFERENCES saved_groupings (model_id) ON DELETE CASCADE,
+    face_id INTEGER NOT NULL REFERENCES faces (id) ON DELETE CASCADE,
+    person_id INTEGER,
+    PRIMARY KEY (model_id, face_id)
+);
+CREATE INDEX ix_saved_placements_face ON saved_placements (face_id);
+"""
+
 
 def _run_script(script: str) -> Callable[[Connection], None]:
     def apply(conn: Connection) -> None:
@@ -142,6 +161,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_initial", _run_script(V1_TABLES)),
     ("0002_decisions_settings_quality", _run_script(V2_DECISIONS)),
     ("0003_people_ids_never_reused", _run_script(V3_PEOPLE_AUTOINCREMENT)),
+    ("0004_saved_groupings", _run_script(V4_SAVED_GROUPINGS)),
 ]
 
 

@@ -223,3 +223,33 @@ class Setting(Base):
     __tablename__ = "settings"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict]
+
+
+class SavedGrouping(Base):
+    """The groups a model left when the library switched to another one, given back exactly when
+    it switches back (`album.people.placement`): one row per model not in use that has groups."""
+
+    __tablename__ = "saved_groupings"
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("models.id", ondelete="CASCADE"), primary_key=True
+    )
+    saved_at: Mapped[datetime]
+    last_edit_id: Mapped[int | None]  # edits after it were made under another model
+    grouped_faces: Mapped[int]  # faces at the model's last full grouping
+    people: Mapped[dict]  # unnamed people's rows by id: recreated if a regrouping deleted them
+
+
+class SavedPlacement(Base):
+    """Where a saved grouping had each face the user had not decided (AUTO or unsorted)."""
+
+    __tablename__ = "saved_placements"
+    __table_args__ = (Index("ix_saved_placements_face", "face_id"),)
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("saved_groupings.model_id", ondelete="CASCADE"), primary_key=True
+    )
+    face_id: Mapped[int] = mapped_column(
+        ForeignKey("faces.id", ondelete="CASCADE"), primary_key=True
+    )
+    # None: unsorted. Not a foreign key: people a regrouping deleted (ids are never reused)
+    # are recreated from `SavedGrouping.people` on the way back.
+    person_id: Mapped[int | None]

@@ -6,6 +6,10 @@ embeddings are never touched; `active` moves in one final transaction, after the
 its new embedding. A kill before that leaves the library on the old, complete model, and the
 next `adopt`/`use_model` resumes with the faces still missing. Switching back to a model whose
 embeddings are all there is only that last transaction.
+
+Groups belong to the model that formed them: that final transaction also saves the old model's
+groups and gives the new model its own (`album.people.placement`), so switching back is exact,
+with only the user's decisions made since replayed.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from album.library.backup import BackupError, make_backup
 from album.library.db import LibraryError
 from album.library.library import Library
 from album.library.models import activate_model, ensure_model, model_spec
-from album.library.schema import Decision, Embedding, Face, FaceChip, Model
-from album.people import People
+from album.library.schema import Embedding, FaceChip, Model, Setting
+from album.people import People, assign
+from album.people.api import GROUPED_AT_KEY
+from album.people.placement import drop_saved_groups, restore_groups, save_groups
 from album.scan.store import decode_chip
 from training.backbones import create_backbone
 from training.spec import ModelSpec, sha256_file
@@ -45,7 +51,8 @@ class Switched:
     model_id: int
     switched: bool  # False: cancelled before the switch (the old model is still active)
     embedded: int  # faces embedded by this call
-    placed: int = 0  # unsorted faces placed into people under the new model
+    placed: int = 0  # faces whose person or decision the switch changed
+    restored: bool = False  # the model's own saved groups came back (else: regrouped under it)
 
 
 def load_trainable(lib: Library, model_id: int) -> tuple[nn.Module, ModelSpec]:
@@ -157,23 +164,49 @@ def reembed(
     return done
 
 
-def switch_to(lib: Library, model_id: int, embedder: TorchEmbedder) -> int:
+def switch_to(lib: Library, model_id: int, embedder: TorchEmbedder) -> tuple[int, bool]:
     """Activate `model_id` in one transaction, first embedding any face a concurrent scan added
-    meanwhile, so the active model never lacks a face. Then place unsorted faces (new model,
-    incremental: confirmed and other decided faces never move). Returns the faces placed."""
+    meanwhile, so the active model never lacks a face. The same transaction saves the groups of
+    the model switched away from and gives `model_id` its own groups back: the ones it left
+    (`album.people.placement`: decisions made since are replayed, faces scanned since placed
+    with `assign_new`), or, for a model never used here, a regrouping of every face not
+    confirmed under its geometry (not an undoable edit). A kill at any moment leaves the old
+    model active with its groups, or the new one with its own. Returns (faces whose placement
+    changed, whether saved groups came back)."""
+    people = People(lib, model_id)
+    index, threshold, settings = people.index(), people.cluster_threshold(), people.settings()
     with lib.transaction() as s:
         rows = _missing(s, model_id, embedder.spec.alignment)
         if rows:
             _embed_rows(s, embedder, model_id, rows)
+        leaving = s.scalar(select(Model.id).where(Model.active))
+        if leaving == model_id:
+            return 0, False
+        if leaving is not None:
+            save_groups(s, leaving, _grouped_faces(s))
         activate_model(s, model_id)
-        unsorted = list(
-            s.scalars(
-                select(Face.id).where(Face.person_id.is_(None), Face.decision == Decision.NONE)
+        restored = restore_groups(s, model_id)
+        if restored is None:
+            change = assign.recluster(
+                s, index, threshold, settings.min_size, settings.k, logged=False
             )
+            _set_grouped_faces(s, len(index))
+            return len(change.face_ids), False
+        placed = (
+            assign.assign_new(s, index, restored.unplaced, threshold) if restored.unplaced else None
         )
-    if not unsorted:
-        return 0
-    return len(People(lib, model_id).assign_new(unsorted).face_ids)
+        _set_grouped_faces(s, restored.grouped_faces)
+        return len(restored.changed | (placed.face_ids if placed else frozenset())), True
+
+
+def _grouped_faces(session: Session) -> int:
+    row = session.get(Setting, GROUPED_AT_KEY)
+    value = row.value.get("v") if row is not None and isinstance(row.value, dict) else None
+    return value if isinstance(value, int) else 0
+
+
+def _set_grouped_faces(session: Session, faces: int) -> None:
+    session.merge(Setting(key=GROUPED_AT_KEY, value={"v": int(faces)}))
 
 
 def use_model(
@@ -184,8 +217,9 @@ def use_model(
     device: str = "auto",
 ) -> Switched:
     """Make `model_id` the active model: re-embed what it lacks (nothing, when switching back
-    to a model used before), then switch. A cancel leaves the current model active. The
-    database is backed up first (`<library>.data/backups`)."""
+    to a model used before), then switch (`switch_to`: its own groups back, or a regrouping
+    under it). A cancel leaves the current model active. The database is backed up first
+    (`<library>.data/backups`)."""
     with lib.session() as s:
         if s.get(Model, model_id) is None:
             raise LibraryError(f"no model {model_id}")
@@ -196,10 +230,10 @@ def use_model(
         return Switched(model_id, False, embedded)
     if lib.active_model_id() != model_id:
         _backup(lib, f"before-model-{model_id}")
-    placed = switch_to(lib, model_id, embedder)
+    placed, restored = switch_to(lib, model_id, embedder)
     if progress is not None:
         progress("switch", 1, 1)
-    return Switched(model_id, True, embedded, placed)
+    return Switched(model_id, True, embedded, placed, restored)
 
 
 def _backup(lib: Library, reason: str) -> None:
@@ -213,20 +247,17 @@ def upgrade_default_model(
     lib: Library, progress: Progress | None = None, cancel: threading.Event | None = None
 ) -> Switched | None:
     """Move a library whose active model is an older built-in (e.g. dlib_resnet_v1, centred
-    vectors) to the shipped one: every face re-embedded from its stored chip, then a full
-    re-cluster under the new geometry (one undoable edit; names, confirmed faces and
-    rejections are kept, groups formed under the old geometry are redone). Resumable like
-    `use_model`; None when there is nothing to upgrade (a retrained model stays as it is)."""
+    vectors) to the shipped one: every face re-embedded from its stored chip, then, as for any
+    model used here the first time, every face not confirmed is grouped again under the new
+    geometry (names, confirmed faces and rejections are kept). Resumable like `use_model`;
+    None when there is nothing to upgrade (a retrained model stays as it is)."""
     active = lib.active_model()
     shipped = load_default_spec()
     if active is None or active["weights_path"] is not None or active["name"] == shipped.name:
         return None
     with lib.transaction() as s:
         model_id = ensure_model(s, shipped)
-    switched = use_model(lib, model_id, progress, cancel)
-    if switched.switched:
-        People(lib, model_id).recluster()
-    return switched
+    return use_model(lib, model_id, progress, cancel)
 
 
 def forget_model(lib: Library, model_id: int) -> None:
@@ -239,6 +270,7 @@ def forget_model(lib: Library, model_id: int) -> None:
             raise LibraryError("the active model cannot be removed; switch to another first")
         if s.scalar(select(Model.id).where(Model.parent_id == model_id)) is not None:
             raise LibraryError("a model with retrained children cannot be removed")
+        drop_saved_groups(s, model_id)
         s.execute(delete(Embedding).where(Embedding.model_id == model_id))
         s.delete(row)
 
