@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
+from album import settings
 from album.cli.common import (
     add_json_flag,
     open_album,
@@ -32,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--min-face-size", type=positive_int, help="smallest face to find, in pixels"
     )
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where models run")
+    parser.add_argument("--device", choices=settings.DEVICES, help="where models run")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_json_flag(parser)
 
@@ -64,9 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if not folders and not lib.roots():
         folders = [demo_folder()]
         print(f"No folder given: scanning the demo photos in {shown(folders[0])}", file=sys.stderr)
-    for key in ("min_face_size", "device"):
-        if getattr(args, key) is not None:
-            lib.set_setting(key, getattr(args, key))
+    chosen = {k: getattr(args, k) for k in ("min_face_size", "device")}
+    settings.write(lib, **{k: v for k, v in chosen.items() if v is not None})
     cancel = threading.Event()
     previous = stop_on_ctrl_c(cancel)
     bar = _ProgressBar(not args.quiet and not args.json)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import cv2
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from album.faces.types import FaceRecord
@@ -232,8 +232,3 @@ def _store_chip_and_embedding(
     )
     if model_id is not None and record.embedding is not None:
         session.merge(Embedding(face_id=face_id, model_id=model_id, vector=record.embedding))
-
-
-def mark_photos(session: Session, photo_ids: list[int], status: PhotoStatus) -> None:
-    if photo_ids:
-        session.execute(update(Photo).where(Photo.id.in_(photo_ids)).values(status=status))
