@@ -95,3 +95,17 @@ def test_rows_of_finds_rows_in_any_id_order():
     index.add([5], random_rows(1, seed=2))
     assert index.rows_of(np.array([20, 5, 99, 30, 1])).tolist() == [2, 3, -1, 0, -1]
     assert VectorIndex.empty(4).rows_of(np.array([1])).tolist() == [-1]
+
+
+def test_bf16_screening_gives_the_float32_graph():
+    """Screening blocks in bf16 (where the CPU has it) must not change a single edge."""
+    import torch
+
+    rng = np.random.default_rng(5)
+    vectors = normalize_rows(rng.standard_normal((3000, 16)))
+    for k, min_sim in ((10, 0.5), (3, 0.8), (30, 0.1)):
+        exact = knn_graph(vectors, k, min_sim, torch.float32)
+        screened = knn_graph(vectors, k, min_sim, torch.bfloat16)
+        assert len(exact[0]) > 100
+        for a, b in zip(exact, screened, strict=True):
+            assert np.array_equal(a, b)

@@ -52,7 +52,7 @@ def cluster(
     photo_ids: np.ndarray,
     threshold: float,
     min_size: int = 3,
-    k: int = 30,
+    k: int = 10,
     anchors: np.ndarray | None = None,
     rejected: dict[int, set[int]] | None = None,
 ) -> Clustering:
