@@ -366,12 +366,17 @@ def name_on_person_page(qtbot, win, person_id: int, name: str):
     return page
 
 
-def test_a_name_already_taken_asks_same_person_and_merges(qtbot, scanned):
+def name_second_like_first(qtbot, scanned, typed: str):
+    """Name the first person Anna, then type `typed` as the second one's name."""
     first, second = people_rows(scanned)[:2]
     scanned.controller.rename(first.id, "Anna")
     settle(qtbot, scanned)
-    name_on_person_page(qtbot, scanned, second.id, "anna")
-    box = scanned.library_view.namer.box
+    name_on_person_page(qtbot, scanned, second.id, typed)
+    return first, second, scanned.library_view.namer.box
+
+
+def test_a_name_already_taken_asks_same_person_and_merges(qtbot, scanned):
+    first, second, box = name_second_like_first(qtbot, scanned, "anna")
     assert box is not None and box.isVisible()
     assert box.text().startswith("There is already someone called Anna")
     with scanned.lib.session() as s:
@@ -387,11 +392,7 @@ def test_a_name_already_taken_asks_same_person_and_merges(qtbot, scanned):
 
 
 def test_a_name_already_taken_can_be_another_person(qtbot, scanned):
-    first, second = people_rows(scanned)[:2]
-    scanned.controller.rename(first.id, "Anna")
-    settle(qtbot, scanned)
-    name_on_person_page(qtbot, scanned, second.id, "Anna")
-    box = scanned.library_view.namer.box
+    first, second, box = name_second_like_first(qtbot, scanned, "Anna")
     other = next(b for b in box.buttons() if b.text() == "No, another person")
     qtbot.mouseClick(other, Qt.MouseButton.LeftButton)
     settle(qtbot, scanned)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from album.library.library import Library
 from album.library.schema import Decision, Face, FaceChip
+from album.people.edits import chunked
 from album.scan.store import decode_chip
 from training.spec import Thresholds
 
@@ -36,8 +37,9 @@ def library_chips(lib: Library, alignment: str, limit: int = SAMPLE_FACES, seed:
             ids = sorted(np.random.default_rng(seed).choice(ids, limit, replace=False).tolist())
         chips = [
             decode_chip(image)
+            for chunk in chunked(list(ids))  # SQLite's bound-parameter limit
             for image in s.scalars(
-                select(FaceChip.image).where(FaceChip.face_id.in_(ids)).order_by(FaceChip.face_id)
+                select(FaceChip.image).where(FaceChip.face_id.in_(chunk)).order_by(FaceChip.face_id)
             )
         ]
     return np.stack(chips) if chips else np.zeros((0, 0, 0, 3), np.uint8)
