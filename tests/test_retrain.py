@@ -5,9 +5,9 @@ photos is 100% before any training), so the album here is a harder one with a kn
 same photos as a low-resolution camera takes them (chips shrunk to 14 px and back), where the
 shipped model (flip-fused dlib_resnet_v2) misidentifies 2 of 27 held-out faces and accepts only
 ~7% of held-out same-person pairs at a 1e-3 false-accept rate. 24 steps (what a CI budget
-allows) raise that TAR by more than 10 points (0.07 -> 0.39) but cost held-out identification
-(0.93 -> 0.85), so the adoption rule must refuse the model; the switching tests adopt it with
-`force`. Longer runs are measured in bench/bench_retrain.py.
+allows) raise that TAR (0.06 -> 0.13 with 7 people trained on, two more kept aside as unseen
+people); whether the rule adopts it depends on every check, so the switching tests adopt it
+with `force`. Longer runs are measured in bench/bench_retrain.py.
 
 The album holds 10 of the 15 people, one of them with only 3 confirmed faces (too few to train
 on: an open-set probe for the false-merge rate; their other faces stay unsorted). The other 5,
@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from album.library.library import Library
 from album.library.schema import Embedding, Face, Model
 from album.retrain import Reference, Retrainer, adopt, models_table, use_model
+from album.retrain.open_set import open_set_problems
 from tests.conftest import FACES_DEV
 from tests.retrain_support import build_library, faces_dev_chips, low_resolution
 
@@ -39,6 +40,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.dlib]
 ALBUM_PEOPLE = 10
 STEPS = 24
 OPEN_SET_FACES = 3  # one album person has only this many confirmed faces: evaluation only
+KEPT_ASIDE = 2  # a fifth of the 9 people with enough faces, never trained on (open set)
 
 
 @pytest.fixture(scope="module")
@@ -91,16 +93,21 @@ def test_retrain_gains_verification_and_the_rule_refuses_what_it_loses(trained):
     model that loses more than one held-out face is not adopted, the reason said in words."""
     _, report = trained
     before, after = report.before, report.after
-    assert report.counts["trained_people"] == ALBUM_PEOPLE - 1
-    assert report.counts["open_set_faces"] == OPEN_SET_FACES
+    assert report.counts["trained_people"] == ALBUM_PEOPLE - 1 - KEPT_ASIDE
+    assert report.counts["open_set_faces"] > OPEN_SET_FACES  # and the kept-aside people's
     assert after.false_merge_rate is not None
+    assert after.open_set.unseen_people == KEPT_ASIDE + 1 and after.open_set.impostor_pairs > 0
+    assert after.open_set.threshold != before.open_set.threshold  # each at its own scale
     assert report.counts["test_faces"] >= 20
-    assert after.tar_at_far_1e3 >= before.tar_at_far_1e3 + 0.1, report
+    assert after.tar_at_far_1e3 >= before.tar_at_far_1e3 + 0.05, report
     lost = before.identification - after.identification > 1 / after.test_faces + 1e-9
     forgot = after.reference_tar_1e3 < before.reference_tar_1e3 - 0.02
-    assert report.improved == (not lost and not forgot), report
+    harms = open_set_problems(before.open_set, after.open_set)
+    assert report.improved == (not lost and not forgot and not harms), report
+    for harm in harms:
+        assert harm in report.reason
     if lost:
-        assert "identification fell" in report.reason
+        assert "recognises fewer of the named people's photos" in report.reason
     if forgot:
         assert "reference TAR@FAR1e-3 worsened" in report.reason
 

@@ -13,6 +13,9 @@ different-person pairs there: its false-match rate at each point is at most the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import numpy as np
 from sqlalchemy import select
 
@@ -25,24 +28,67 @@ from training.spec import Thresholds
 SAMPLE_FACES = 2500  # ~3.1 M pairs: enough to place the curve's points down to ~1e-6
 
 
-def library_chips(lib: Library, alignment: str, limit: int = SAMPLE_FACES, seed: int = 0):
-    """Chips of up to `limit` of the library's faces (a seeded sample), labeled or not."""
+@dataclass(frozen=True)
+class Sample:
+    """Faces of a seeded sample of the library's photos: every face of each sampled photo, so
+    two faces of one photo (two people, always) are in it together."""
+
+    face_ids: np.ndarray
+    photo_ids: np.ndarray
+    chips: np.ndarray  # (N, S, S, 3) uint8 RGB
+
+    def __len__(self) -> int:
+        return len(self.face_ids)
+
+    def same_photo_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(i, j) rows of every pair of sampled faces that share a photo, i < j."""
+        same = self.photo_ids[:, None] == self.photo_ids[None, :]
+        return np.nonzero(np.triu(same, k=1))
+
+
+def library_sample(
+    lib: Library,
+    alignment: str,
+    exclude: Iterable[int] = (),
+    limit: int = SAMPLE_FACES,
+    seed: int = 0,
+) -> Sample:
+    """Up to `limit` faces (not `exclude`: a candidate's training faces), whole photos at a
+    time in a seeded order, labeled or not."""
+    excluded = set(exclude)
     with lib.session() as s:
-        ids = s.scalars(
-            select(FaceChip.face_id)
+        rows = s.execute(
+            select(FaceChip.face_id, Face.photo_id)
             .join(Face, Face.id == FaceChip.face_id)
             .where(FaceChip.alignment == alignment, Face.decision != Decision.NOT_FACE)
         ).all()
-        if len(ids) > limit:
-            ids = sorted(np.random.default_rng(seed).choice(ids, limit, replace=False).tolist())
+        by_photo: dict[int, list[int]] = {}
+        for face_id, photo_id in rows:
+            if face_id not in excluded:
+                by_photo.setdefault(photo_id, []).append(face_id)
+        photos = sorted(by_photo)
+        chosen: list[tuple[int, int]] = []
+        for index in np.random.default_rng(seed).permutation(len(photos)).tolist():
+            faces = by_photo[photos[index]]
+            if len(chosen) + len(faces) > limit:
+                continue
+            chosen += [(face_id, photos[index]) for face_id in faces]
+        chosen.sort()
+        ids = [face_id for face_id, _ in chosen]
         chips = [
             decode_chip(image)
-            for chunk in chunked(list(ids))  # SQLite's bound-parameter limit
+            for chunk in chunked(ids)  # SQLite's bound-parameter limit
             for image in s.scalars(
-                select(FaceChip.image).where(FaceChip.face_id.in_(chunk)).order_by(FaceChip.face_id)
+                select(FaceChip.image)
+                .where(FaceChip.face_id.in_(chunk), FaceChip.alignment == alignment)
+                .order_by(FaceChip.face_id)
             )
         ]
-    return np.stack(chips) if chips else np.zeros((0, 0, 0, 3), np.uint8)
+    return Sample(
+        face_ids=np.array(ids, np.int64),
+        photo_ids=np.array([photo for _, photo in chosen], np.int64),
+        chips=np.stack(chips) if chips else np.zeros((0, 0, 0, 3), np.uint8),
+    )
 
 
 def carried_thresholds(

@@ -5,7 +5,10 @@ grouped by *shot*: faces of one person taken in the same photo, or in photos les
 `burst_seconds` apart (a burst, or one moment shot from two phones), land on the same side, so
 a near-duplicate of a training face never inflates the test score. People with fewer than
 `min_faces` confirmed faces are not trained on; their faces serve as *open-set* probes (faces of
-people the model was not taught), which is what every unnamed face in the album is.
+people the model was not taught), which is what every unnamed face in the album is. So does a
+seeded fifth of the people who could be trained on (`unseen_fraction`): named people held out
+whole, an identity-disjoint set with the user's own labels on which a candidate must not group
+people it was never shown worse than the current model does (`album.retrain.open_set`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from training.evaluate import CHIP_SUFFIXES, load_chip
 BURST_SECONDS = 60.0
 MIN_FACES = 5  # fewer confirmed faces: evaluation only (open-set probes)
 TEST_FRACTION = 0.25
+UNSEEN_FRACTION = 0.2  # of the trainable people, held out whole as unseen people
 
 
 @dataclass(frozen=True)
@@ -134,16 +138,21 @@ def split_faces(
     min_faces: int = MIN_FACES,
     burst_seconds: float = BURST_SECONDS,
     seed: int = 0,
+    unseen_fraction: float = UNSEEN_FRACTION,
 ) -> Split:
     """Per person: whole shot groups go to test (in a seeded order) until about
     `test_fraction` of their faces are held out; at least 2 faces always stay for training,
-    and a person whose faces are all one shot is trained on but not tested."""
+    and a person whose faces are all one shot is trained on but not tested. People with fewer
+    than `min_faces` faces, and `unseen_fraction` of the others (seeded; never so many that
+    fewer than 2 people are left to train on), are held out whole (`open_set`)."""
     groups = shot_groups(faces.person_ids, faces.photo_ids, faces.taken_at, burst_seconds)
     rng = np.random.default_rng(seed)
+    people, sizes = np.unique(faces.person_ids, return_counts=True)
+    unseen = _unseen_people(people[sizes >= min_faces], unseen_fraction, rng)
     train, test, open_set = [], [], []
-    for person in np.unique(faces.person_ids).tolist():
+    for person in people.tolist():
         members = np.flatnonzero(faces.person_ids == person)
-        if len(members) < min_faces:
+        if len(members) < min_faces or person in unseen:
             open_set += members.tolist()
             continue
         held = _held_out_groups(groups[members], test_fraction, rng)
@@ -152,6 +161,17 @@ def split_faces(
         train += members[~in_test].tolist()
     as_array = lambda values: np.array(sorted(values), np.int64)  # noqa: E731
     return Split(as_array(train), as_array(test), as_array(open_set), groups)
+
+
+def _unseen_people(trainable: np.ndarray, fraction: float, rng: np.random.Generator) -> set[int]:
+    """A seeded `fraction` of the trainable people (rounded; at least one when 3 or more can
+    be trained on), leaving at least 2 to train on."""
+    count = min(int(round(fraction * len(trainable))), len(trainable) - 2)
+    if fraction > 0 and len(trainable) >= 3:
+        count = max(count, 1)
+    if count <= 0:
+        return set()
+    return set(rng.choice(trainable, count, replace=False).tolist())
 
 
 def _held_out_groups(

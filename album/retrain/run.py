@@ -25,14 +25,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+from sqlalchemy import func, select
+
 from album.faces.embedder import TorchEmbedder
 from album.library.clock import now
 from album.library.db import LibraryError
 from album.library.library import Library
 from album.library.models import model_spec
-from album.library.schema import Model
+from album.library.schema import Embedding, Model
+from album.people.threshold import grouping_threshold
 from album.retrain import adopt as adoption
-from album.retrain.calibrate import carried_thresholds, library_chips
+from album.retrain.calibrate import Sample, carried_thresholds, library_sample
 from album.retrain.dataset import (
     MIN_FACES,
     LabeledFaces,
@@ -41,6 +45,7 @@ from album.retrain.dataset import (
     load_labeled,
     split_faces,
 )
+from album.retrain.open_set import open_set_scores
 from album.retrain.report import (
     RetrainReport,
     Scores,
@@ -145,7 +150,13 @@ class Retrainer:
         faces, split = self._data()
         active_id = self.lib.active_model_id()
         say("before", 0, 1)
-        before = self._score_active(active_id, faces, split)
+        trained = np.isin(faces.person_ids, faces.person_ids[split.train])
+        sample = library_sample(
+            self.lib, self._root_spec(active_id).alignment, faces.face_ids[trained], seed=self.seed
+        )
+        parent = adoption.model_embedder(self.lib, active_id, self.device)
+        parent_sample = parent.embed(sample.chips) if len(sample) else None
+        before, _ = self._score(parent, faces, split, sample, parent_sample, None)
         say("before", 1, 1)
         backbone, spec = adoption.load_trainable(self.lib, self._root(active_id))
         spec = training_space(spec)
@@ -168,35 +179,66 @@ class Retrainer:
             report.reason = "cancelled; run again to resume"
         else:
             say("after", 0, 1)
-            self._score_candidate(report, backbone, spec, faces, split, workdir)
+            candidate = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
+            carried = candidate_sample = None
+            if parent_sample is not None and len(sample) >= 2:
+                candidate_sample = candidate.embed(sample.chips)
+                carried = carried_thresholds(
+                    parent.spec.thresholds, parent_sample, candidate_sample
+                )
+            if carried is None:
+                candidate_sample = None
+            scored = self._score(candidate, faces, split, sample, candidate_sample, carried)
+            self._judge_candidate(report, backbone, candidate.spec, scored, carried, workdir)
             say("after", 1, 1)
         report.seconds = time.monotonic() - started
         return report
 
-    def _score_active(self, active_id: int, faces: LabeledFaces, split: Split) -> Scores:
-        embedder = adoption.model_embedder(self.lib, active_id, self.device)
-        return self._score(embedder, faces, split)[0]
-
     def _score(
-        self, embedder: TorchEmbedder, faces: LabeledFaces, split: Split
+        self,
+        embedder: TorchEmbedder,
+        faces: LabeledFaces,
+        split: Split,
+        sample: Sample,
+        sample_vectors: np.ndarray | None,
+        carried: Thresholds | None,
     ) -> tuple[Scores, Thresholds]:
-        """Scores at the model's threshold for FAR 1e-3 on this album, and those thresholds."""
+        """Scores at the model's threshold for FAR 1e-3 on this album, and those thresholds;
+        the open-set scores at the threshold the library would group at with this model's
+        curve (`carried` for a candidate, else its own)."""
         embeddings = embedder.embed(faces.chips)
         thresholds = album_thresholds(embeddings, faces.person_ids, split)
         reference = (
             None if self.reference is None else reference_tar(embedder.embed, self.reference)
         )
         scores = score(embeddings, faces.person_ids, split, thresholds.same_person, reference)
+        curve = carried if carried is not None else embedder.spec.thresholds
+        if sample_vectors is not None and curve.fmr_curve:
+            scores.open_set = open_set_scores(
+                embeddings,
+                faces.person_ids,
+                split,
+                sample_vectors,
+                sample.same_photo_pairs(),
+                grouping_threshold(curve, self._library_faces()),
+            )
         return scores, thresholds
 
-    def _score_candidate(self, report, backbone, spec, faces, split, workdir) -> None:
-        """Score the trained backbone, judge it, and save it with thresholds carried over from
-        the active model's calibration (`album.retrain.calibrate`); only a parent without a
-        calibration curve leaves the album's own held-out thresholds."""
-        embedder = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
-        report.after, thresholds = self._score(embedder, faces, split)
+    def _library_faces(self) -> int:
+        """Faces the active model embeds: the N of the grouping threshold."""
+        with self.lib.session() as s:
+            return s.scalar(
+                select(func.count())
+                .select_from(Embedding)
+                .where(Embedding.model_id == self.lib.active_model_id())
+            )
+
+    def _judge_candidate(self, report, backbone, spec, scored, carried, workdir) -> None:
+        """Judge the scored candidate and save it with thresholds carried over from the active
+        model's calibration (`album.retrain.calibrate`); only a parent without a calibration
+        curve leaves the album's own held-out thresholds."""
+        report.after, thresholds = scored
         report.improved, report.reason = judge(report.before, report.after)
-        carried = self._carried_thresholds(report.parent_model_id, embedder)
         if carried is not None:
             thresholds = carried
         if thresholds.same_person <= 0 or thresholds.suggestion <= 0:
@@ -214,15 +256,6 @@ class Retrainer:
         weights, spec_path = save_model(backbone, spec, workdir)
         report.candidate_name = spec.name
         report.weights_path, report.spec_path = str(weights), str(spec_path)
-
-    def _carried_thresholds(self, parent_id: int, candidate: TorchEmbedder) -> Thresholds | None:
-        parent = adoption.model_embedder(self.lib, parent_id, self.device)
-        chips = library_chips(self.lib, candidate.spec.alignment, seed=self.seed)
-        if len(chips) < 2:
-            return None
-        return carried_thresholds(
-            parent.spec.thresholds, parent.embed(chips), candidate.embed(chips)
-        )
 
     def _plan(self, train_faces: int) -> TrainPlan:
         """~8 epochs of the training faces (head phase: a fifth), capped by what fits the
