@@ -13,6 +13,7 @@ from sqlalchemy import select  # noqa: E402
 from album.gui.app import create_window  # noqa: E402
 from album.gui.main_window import SETTINGS_LIBRARY, MainWindow  # noqa: E402
 from album.library.schema import Face, Person  # noqa: E402
+from album.people import People  # noqa: E402
 from tests.fakes import fake_pipeline  # noqa: E402
 from tests.gui_support import PHOTOS, colour_count, make_folder  # noqa: E402
 
@@ -317,6 +318,26 @@ def test_suggestions_yes_and_no_with_keyboard(qtbot, scanned):
         assert all(s.get(Face, f).person_id != red for f in second.face_ids)
     anna = next(p for p in people_rows(scanned) if p.id == red)
     assert anna.face_count == colour_count("red") + len(first.face_ids)
+
+
+def test_person_page_offers_more_photos_and_reviews_only_that_person(qtbot, scanned):
+    """ "N more photos may be Anna: review" on Anna's page opens the questions for her only."""
+    red = red_person(scanned)
+    allow_lookalike_suggestions(scanned)
+    scanned.controller.rename(red, "Anna")
+    settle(qtbot, scanned)
+    offered = People(scanned.lib).offers(red)
+    assert offered
+    view = scanned.library_view
+    view.open_person(red)
+    settle(qtbot, scanned)
+    button = view.person_page.offer_button
+    assert button.isVisible() and button.text() == f"{offered[0].describe()}: review"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    settle(qtbot, scanned)
+    review = view.suggestions_page
+    assert view.currentWidget() is review and review._queue
+    assert {q.person_id for q in review._queue} == {red}
 
 
 def test_suggestion_faces_all_visible_one_taken_out_before_yes(qtbot, scanned):
@@ -721,6 +742,47 @@ def test_retrain_page_explains_why_it_cannot_start_yet(qtbot, scanned):
     settle(qtbot, scanned)
     assert page.plan.text().startswith("Not yet:")
     assert not page.start_button.isEnabled()
+
+
+def _report(improved: bool, reason: str, after_found: int, after_false: int):
+    from album.retrain.open_set import OpenSet
+    from album.retrain.report import RetrainReport, Scores
+
+    def scores(found: int, false: int) -> Scores:
+        scored = Scores(0.9, 0.5, 0.8, 0.9, True, 0.5, 0.0, None, {}, 50, 12)
+        scored.open_set = OpenSet(0.94, found, 50, 3, 20, 30, false, 4000, 1, 200)
+        return scored
+
+    counts = {"train_faces": 180, "trained_people": 12, "test_faces": 50, "open_set_faces": 12}
+    return RetrainReport(
+        "arcface", counts, scores(35, 10), scores(after_found, after_false), improved, reason
+    )
+
+
+def test_retrain_result_is_said_in_words_with_the_numbers_behind_details(qtbot, scanned):
+    """The verdict a family reads ("finds 14% more … wrong matches unchanged"), the numbers
+    only when Details is pressed, and Keep offered only for a better model."""
+    scanned.retrain_action.trigger()
+    page = scanned.library_view.retrain_page
+    settle(qtbot, scanned)
+    page._trained(_report(True, "better: finds 5 more", 40, 10))
+    assert page.verdict.text() == (
+        "The new model is better: it finds 14% more of your named people's photos, "
+        "and wrong matches with other people are unchanged."
+    )
+    assert "3 named people were kept aside" in page.explained.text()
+    assert page.keep_button.isEnabled() and not page.scores.isVisible()
+    qtbot.mouseClick(page.details_button, Qt.MouseButton.LeftButton)
+    assert page.scores.isVisible()
+    labels = [page.scores.verticalHeaderItem(r).text() for r in range(page.scores.rowCount())]
+    assert labels[0] == "Named people's test photos found"
+    assert (
+        page.scores.item(0, 0).text() == "35 of 50" and page.scores.item(0, 1).text() == "40 of 50"
+    )
+    page._trained(_report(False, "it mixes up people it was not taught more often", 40, 30))
+    assert page.verdict.text().startswith("The new model is not better, so your current model")
+    assert "mixes up people it was not taught" in page.verdict.text()
+    assert not page.keep_button.isEnabled() and not page.scores.isVisible()
 
 
 def test_unreadable_files_are_reported_plainly(qtbot, tmp_path, window):

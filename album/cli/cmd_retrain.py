@@ -13,15 +13,6 @@ from album.library.db import LibraryError
 NAME = "retrain"
 HELP = "learn the named people better: fine-tune, compare on held-out faces, switch if better"
 SETTING_REFERENCE = "retrain_reference"
-ROWS = (  # (label, Scores field, format)
-    ("identification (rank-1, held-out)", "identification", "{:.1%}"),
-    ("named automatically (held-out)", "recall_at_threshold", "{:.1%}"),
-    ("TAR @ FAR 1e-3", "tar_at_far_1e3", "{:.1%}"),
-    ("TAR @ FAR 1e-2", "tar_at_far_1e2", "{:.1%}"),
-    ("false merges of unseen people", "false_merge_rate", "{:.1%}"),
-    ("threshold (FAR 1e-3 on this album)", "threshold", "{:.3f}"),
-    ("reference TAR @ FAR 1e-3", "reference_tar_1e3", "{:.1%}"),
-)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,21 +91,14 @@ def _conclude(retrainer, report, no_adopt: bool, show, cancel) -> str:
 
 
 def _print_report(report, outcome: str) -> None:
-    counts = report.counts
+    from album.retrain.words import detail_rows, explanation, verdict
+
+    print(verdict(report))
+    for line in explanation(report):
+        print(line)
     print(
-        f"{counts['train_faces']} training faces of {counts['trained_people']} people, "
-        f"{counts['test_faces']} held out, {counts['open_set_faces']} of unseen people; "
-        f"head {report.head}, {report.training.get('steps')} steps, {report.seconds:.0f} s"
+        f"head {report.head}, {report.training.get('steps')} steps, {report.seconds:.0f} s; "
+        f"{report.counts['open_set_faces']} faces of people not trained on"
     )
-    rows = []
-    for label, key, fmt in ROWS:
-        old = getattr(report.before, key)
-        new = getattr(report.after, key) if report.after is not None else None
-        if old is not None or new is not None:
-            rows.append((label, _fmt(fmt, old), _fmt(fmt, new)))
-    print_table(["", "before", "after"], rows)
+    print_table(["", "before", "after"], detail_rows(report))
     print(outcome)
-
-
-def _fmt(fmt: str, value) -> str:
-    return "-" if value is None else fmt.format(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -24,7 +25,9 @@ from PySide6.QtWidgets import (
 from album.gui.controller import AlbumController
 from album.gui.jobs import LongJob
 from album.gui.scan_bar import format_eta
+from album.people.types import Offer
 from album.retrain import Readiness, Retrainer, RetrainReport
+from album.retrain.words import detail_rows, explanation, verdict
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +38,6 @@ STAGES = {
     "reembed": "Re-reading every face with the new model",
     "switch": "Switching to the new model",
 }
-ROWS = [
-    ("identification", "Named faces recognised (held-out photos)"),
-    ("recall_at_threshold", "Found at the grouping threshold"),
-    ("false_merge_rate", "Strangers wrongly grouped (lower is better)"),
-    ("tar_at_far_1e3", "Verification at 1 wrong match in 1,000"),
-]
 
 
 def describe_plan(ready: Readiness, device: str, minutes: float) -> str:
@@ -54,13 +51,23 @@ def describe_plan(ready: Readiness, device: str, minutes: float) -> str:
     )
 
 
-def format_score(key: str, value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1%}" if key != "false_merge_rate" else f"{value:.2%}"
+def describe_offers(offers: list[Offer], shown: int = 3) -> str:
+    """ "12 more photos may be Anna, 5 more may be Ben and 2 more people have some"."""
+    if not offers:
+        return "No more photos of your named people to review for now."
+    parts = [offers[0].describe()] + [
+        f"{o.faces:,} may be {o.person_name}" for o in offers[1:shown]
+    ]
+    rest = len(offers) - shown
+    if rest > 0:
+        parts.append(f"{rest} more {'person has' if rest == 1 else 'people have'} some")
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{text}. Say yes or no to each to add them."
 
 
 class RetrainPage(QWidget):
+    review_opened = Signal()  # the suggestions a kept model brought
+
     def __init__(self, controller: AlbumController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
@@ -76,29 +83,43 @@ class RetrainPage(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.stage = QLabel()
         self.bar = QProgressBar()
-        self.scores = QTableWidget(len(ROWS), 2)
-        self.scores.setHorizontalHeaderLabels(["Current model", "New model"])
-        self.scores.setVerticalHeaderLabels([label for _, label in ROWS])
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
+        self.verdict.setStyleSheet("font-size: 12pt;")
+        self.explained = QLabel()
+        self.explained.setWordWrap(True)
+        self.details_button = QPushButton("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setFlat(True)
+        self.scores = QTableWidget(0, 2)
+        self.scores.setHorizontalHeaderLabels(["Current model", "New model"])
         self.keep_button = QPushButton("Keep the new model")
         self.discard_button = QPushButton("Discard it")
+        self.review_button = QPushButton("Review them")
         self._layout()
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.keep_button.clicked.connect(self.keep)
         self.discard_button.clicked.connect(self.discard)
+        self.review_button.clicked.connect(self.review_opened)
+        self.details_button.toggled.connect(self.scores.setVisible)
 
     def _layout(self) -> None:
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.review_button)
         buttons.addStretch(1)
         buttons.addWidget(self.keep_button)
         buttons.addWidget(self.discard_button)
         layout = QVBoxLayout(self)
-        for widget in (self.title, self.plan, self.stage, self.bar, self.scores, self.verdict):
+        details = QHBoxLayout()
+        details.addWidget(self.details_button)
+        details.addStretch(1)
+        for widget in (self.title, self.plan, self.stage, self.bar, self.verdict, self.explained):
             layout.addWidget(widget)
+        layout.addLayout(details)
+        layout.addWidget(self.scores)
         layout.addLayout(buttons)
         layout.addStretch(1)
         self._show_idle()
@@ -109,6 +130,9 @@ class RetrainPage(QWidget):
             self.bar,
             self.stage,
             self.scores,
+            self.details_button,
+            self.explained,
+            self.review_button,
             self.keep_button,
             self.discard_button,
         ):
@@ -205,24 +229,33 @@ class RetrainPage(QWidget):
         self.discard_button.show()
 
     def _show_scores(self, report: RetrainReport) -> None:
-        for row, (key, _label) in enumerate(ROWS):
-            for col, scores in enumerate((report.before, report.after)):
-                value = getattr(scores, key) if scores is not None else None
-                self.scores.setItem(row, col, QTableWidgetItem(format_score(key, value)))
+        """The verdict in words; the numbers behind it under Details (closed until asked)."""
+        rows = detail_rows(report)
+        self.scores.setRowCount(len(rows))
+        self.scores.setVerticalHeaderLabels([label for label, _, _ in rows])
+        for row, (_label, old, new) in enumerate(rows):
+            for col, text in enumerate((old, new)):
+                self.scores.setItem(row, col, QTableWidgetItem(text))
         self.scores.resizeColumnsToContents()
-        self.scores.show()
-        verdict = (
-            "The new model is better."
-            if report.improved
-            else "The new model is not better, so keeping it is not offered."
-        )
-        self.verdict.setText(f"{verdict} ({report.reason})")
+        self.verdict.setText(verdict(report))
+        self.explained.setText("\n".join(explanation(report)))
+        self.explained.show()
+        self.details_button.setChecked(False)
+        self.scores.hide()
+        self.details_button.show()
 
     def _kept(self, _switched: object) -> None:
         self._finish(
             "The new model is in use. Faces were re-read with it, and your names are kept."
         )
         self._controller.reload()
+        self._controller.read(lambda people: people.offers(), self._show_offers)
+
+    def _show_offers(self, offers: list[Offer]) -> None:
+        """What the new model brings: more photos of the named people, to say yes or no to."""
+        self.explained.setText(describe_offers(offers))
+        self.explained.show()
+        self.review_button.setVisible(bool(offers))
 
     def _discarded(self) -> None:
         self._finish("Discarded. The current model stays in use.")
