@@ -277,6 +277,27 @@ def test_declined_suggestion_is_never_proposed_again(people, synth):
     assert all(person_of(synth.lib, f)[0] != a for f in top.face_ids)
 
 
+def test_offers_count_a_named_persons_suggestions(people, synth):
+    """ "6 more photos may be Ann": the waiting suggestions per named person, and only hers
+    when asked for one person; a stranger's person gets none."""
+    a = cluster_of(people, synth, 0)
+    b = cluster_of(people, synth, 1)
+    people.name(a, "Ann")
+    people.name(b, "Bob")
+    people.split(synth.faces_of(0)[:6])
+    people.split(synth.faces_of(1)[:3])
+    found = people.offers()
+    assert [(o.person_name, o.faces, o.suggestions) for o in found] == [
+        ("Ann", 6, 1),
+        ("Bob", 3, 1),
+    ]
+    assert found[0].describe() == "6 more photos may be Ann"
+    assert [o.person_id for o in people.offers(b)] == [b]
+    assert {s.person_id for s in people.suggestions(person_id=a)} == {a}
+    people.reject_suggestion(people.suggestions(person_id=b)[0])
+    assert people.offers(b) == []
+
+
 # -- search --------------------------------------------------------------------------------------
 def test_search_face_ranks_the_same_person_first(people, synth):
     query = synth.faces_of(3)[0]

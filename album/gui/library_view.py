@@ -62,6 +62,8 @@ class LibraryView(QStackedWidget):
         self.people_page.person_opened.connect(self.open_person)
         self.people_page.unsorted_opened.connect(self.open_unsorted)
         self.people_page.review_opened.connect(self.open_suggestions)
+        self.person_page.review_opened.connect(self.open_suggestions)
+        self.retrain_page.review_opened.connect(self.open_suggestions)
         self.person_page.photo_opened.connect(self._open_person_photo)
         self.person_page.person_gone.connect(self.back)
         self.unsorted_page.photo_opened.connect(self.open_photo)
@@ -95,8 +97,9 @@ class LibraryView(QStackedWidget):
     def _open_search_result(self, photo_id: int, sequence: list[int], face_id: int | None) -> None:
         self._go(self.viewer_page, (photo_id, sequence, face_id, True))
 
-    def open_suggestions(self) -> None:
-        self._go(self.suggestions_page, None)
+    def open_suggestions(self, person_id: int | None = None) -> None:
+        """The "Is this …?" questions, all of them or only `person_id`'s."""
+        self._go(self.suggestions_page, person_id)
 
     def open_retrain(self) -> None:
         self._go(self.retrain_page, None)
@@ -120,7 +123,7 @@ class LibraryView(QStackedWidget):
         elif page is self.viewer_page:
             self.viewer_page.show_photo(*(arg if isinstance(arg, tuple) else (arg,)))
         elif page is self.suggestions_page:
-            self.suggestions_page.start()
+            self.suggestions_page.start(arg)
         elif page is self.retrain_page:
             self.retrain_page.refresh()
 

@@ -22,7 +22,7 @@ from album.gui.person_picker import Choice
 from album.gui.photos_view import PhotoGrid, PhotoModel
 from album.gui.split_dialog import SplitDialog
 from album.gui.thumbs import ThumbnailCache
-from album.people.types import ChangeSet, FacePhoto, PeopleError, PersonSummary
+from album.people.types import ChangeSet, FacePhoto, Offer, PeopleError, PersonSummary
 
 FACES_HINT = (
     "Wrong faces? Select them (photos or faces; Ctrl/Shift+click for several), then "
@@ -37,6 +37,7 @@ class PersonPage(QWidget):
 
     photo_opened = Signal(int)
     person_gone = Signal()
+    review_opened = Signal(int)  # "12 more photos may be Anna": review that person's offers
 
     def __init__(
         self,
@@ -61,6 +62,11 @@ class PersonPage(QWidget):
             "font-size: 18pt; font-weight: 600; border: none; background: transparent;"
         )
         self.counts = QLabel()
+        self.offer_button = QPushButton()
+        self.offer_button.setToolTip("Photos that look like this person: answer yes or no")
+        self.offer_button.setStyleSheet("color: palette(link); font-weight: 600;")
+        self.offer_button.setFlat(True)
+        self.offer_button.hide()
         self.hide_button = QPushButton("Hide person")
         self.split_button = QPushButton("Split…")
         self.split_button.setToolTip(
@@ -84,6 +90,7 @@ class PersonPage(QWidget):
         header = QHBoxLayout()
         header.addWidget(self.name_edit, 1)
         header.addWidget(self.counts)
+        header.addWidget(self.offer_button)
         header.addWidget(self.split_button)
         header.addWidget(self.hide_button)
         fixes = QHBoxLayout()
@@ -102,6 +109,7 @@ class PersonPage(QWidget):
         self.name_edit.editingFinished.connect(self._rename)
         self.hide_button.clicked.connect(self.hide_selected)
         self.split_button.clicked.connect(self.open_split)
+        self.offer_button.clicked.connect(self._review_offers)
         self.photo_grid.photo_activated.connect(self.photo_opened)
         self.remove_button.clicked.connect(self.remove_selected)
         self.move_button.clicked.connect(self.move_selected)
@@ -131,6 +139,7 @@ class PersonPage(QWidget):
         self.person_id = person_id
         self.name_edit.clear()
         self.counts.clear()
+        self.offer_button.hide()
         self.photo_model.set_rows([])
         self.face_model.set_faces([])
         self.refresh()
@@ -146,12 +155,15 @@ class PersonPage(QWidget):
             except PeopleError:
                 return None  # merged away or emptied: the page goes back
             faces = [f.id for f in people.person_faces(person_id)]
-            return summary, faces, people.face_photos(faces)
+            offers = people.offers(person_id) if summary.name else []
+            return summary, faces, people.face_photos(faces), offers
 
         self._controller.read(load, lambda result: self._show(person_id, result))
 
     def _show(
-        self, person_id: int, result: tuple[PersonSummary, list[int], list[FacePhoto]] | None
+        self,
+        person_id: int,
+        result: tuple[PersonSummary, list[int], list[FacePhoto], list[Offer]] | None,
     ) -> None:
         if person_id != self.person_id:
             return  # the user moved on: a stale answer
@@ -159,7 +171,9 @@ class PersonPage(QWidget):
             self.person_id = None
             self.person_gone.emit()
             return
-        self._summary, faces, rows = result
+        self._summary, faces, rows, offers = result
+        self.offer_button.setText(f"{offers[0].describe()}: review" if offers else "")
+        self.offer_button.setVisible(bool(offers))
         in_photos = [row.face_id for row in rows]
         faces = in_photos + sorted(set(faces) - set(in_photos), key=faces.index)  # photo order
         self._asked_name = None
@@ -178,6 +192,10 @@ class PersonPage(QWidget):
             or changes.face_ids & set(self.face_model.face_ids())
         ):
             self.refresh()
+
+    def _review_offers(self) -> None:
+        if self.person_id is not None:
+            self.review_opened.emit(self.person_id)
 
     # -- fixes ------------------------------------------------------------------------------
     def _rename(self) -> None:

@@ -158,10 +158,14 @@ class SuggestionsPage(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
 
-    def start(self) -> None:
+    def start(self, person_id: int | None = None) -> None:
+        """Load the questions: all of them, or only those for `person_id` (a person page's
+        "12 more photos may be Anna")."""
         self._queue, self._position = [], 0
         self.question.setText("Looking for suggestions…")
-        self._controller.read(lambda p: (p.suggestions(), p.list_people()), self._loaded)
+        self._controller.read(
+            lambda p: (p.suggestions(person_id=person_id), p.list_people()), self._loaded
+        )
 
     def _loaded(self, result: tuple[list[Suggestion], list[PersonSummary]]) -> None:
         self._queue, people = result

@@ -20,13 +20,14 @@ from album.library.schema import Decision, Edit, FaceRejection, Model, Person
 from album.people import assign, decisions, queries
 from album.people.edits import latest_edit, undo_edit
 from album.people.split import SubGroup, propose_split
-from album.people.suggest import suggestions
+from album.people.suggest import offers, suggestions
 from album.people.threshold import Meaning, grouping_threshold, meaning
 from album.people.types import (
     ChangeSet,
     ClusterSettings,
     FaceInfo,
     FacePhoto,
+    Offer,
     PeopleError,
     PersonSummary,
     PhotoHit,
@@ -276,11 +277,19 @@ class People:
         ids = [face_ids] if isinstance(face_ids, int) else list(face_ids)
         return self._write(lambda s: decisions.reject(s, ids, person_id))
 
-    def suggestions(self, limit: int | None = 50) -> list[Suggestion]:
+    def suggestions(self, limit: int | None = 50, person_id: int | None = None) -> list[Suggestion]:
+        """ "Is this <name>?" questions, best first (only those for `person_id` if given)."""
         floor = self.suggestion_threshold()
         index = self.index()
         with self.lib.session() as s:
-            return suggestions(s, index, floor, limit)
+            found = suggestions(s, index, floor, None if person_id else limit)
+        if person_id is not None:
+            found = [f for f in found if f.person_id == person_id][:limit]
+        return found
+
+    def offers(self, person_id: int | None = None) -> list[Offer]:
+        """The suggestions counted per named person ("12 more photos may be Anna")."""
+        return offers(self.suggestions(limit=None, person_id=person_id))
 
     def suggestion_count(self) -> int:
         """How many suggestions wait for review (none before the first scan chose a model)."""

@@ -1,4 +1,6 @@
-"""Suggestions: "this unnamed cluster / unsorted face is probably <named person>" to confirm.
+"""Suggestions: "this unnamed cluster / unsorted face is probably <named person>" to confirm,
+and the same counted per person as offers ("12 more photos may be Anna"): how naming, and a
+retrained model that knows the named people better, raise recall without grouping strangers in.
 
 A unit's score for a person is the average cosine between the unit's faces and the person's
 faces (the clustering criterion), read off mean vectors. Never proposed: a person any face
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from album.library.schema import Person
 from album.people.assign import FaceTable, person_means, rejections_by_face
-from album.people.types import Suggestion
+from album.people.types import Offer, Suggestion
 from album.search.index import VectorIndex
 
 
@@ -74,3 +76,16 @@ def _blocked(session: Session, table: FaceTable, named_ids: np.ndarray) -> dict[
             zip(table.ids.tolist(), table.photos.tolist(), strict=True)
         )
     }
+
+
+def offers(found: list[Suggestion]) -> list[Offer]:
+    """`found` counted per named person, most faces first."""
+    faces: dict[int, set[int]] = {}
+    count: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for suggestion in found:
+        faces.setdefault(suggestion.person_id, set()).update(suggestion.face_ids)
+        count[suggestion.person_id] = count.get(suggestion.person_id, 0) + 1
+        names[suggestion.person_id] = suggestion.person_name
+    found_offers = [Offer(pid, names[pid], len(faces[pid]), count[pid]) for pid in faces]
+    return sorted(found_offers, key=lambda o: (-o.faces, o.person_name, o.person_id))

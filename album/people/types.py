@@ -89,6 +89,20 @@ class Suggestion:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """ "12 more photos may be Anna": a named person's waiting suggestions, counted."""
+
+    person_id: int
+    person_name: str
+    faces: int
+    suggestions: int
+
+    def describe(self) -> str:
+        photos = "1 more photo" if self.faces == 1 else f"{self.faces:,} more photos"
+        return f"{photos} may be {self.person_name}"
+
+
+@dataclass(frozen=True)
 class ChangeSet:
     """What a mutation changed, so a view refreshes only these. `edit_id` undoes it."""
 
