@@ -48,6 +48,7 @@ def clicks(people: People, subject_of_photo, label, limit: int | None) -> dict:
     """Precision of person pages and of search results over clicks on labeled faces."""
     stats = {k: [] for k in ("person", "maybe", "search")}
     wrong = Counter()
+    any_wrong = 0
     infos = people.faces(label)
     for n, (face_id, truth) in enumerate(label.items()):
         if limit and n >= limit:
@@ -68,9 +69,13 @@ def clicks(people: People, subject_of_photo, label, limit: int | None) -> dict:
             kinds[kind] += not ok
         for kind, bad in kinds.items():
             wrong[kind] += bad > 0
-    return {
+        any_wrong += any(bad > 0 for bad in kinds.values())
+    found = {
         kind: (np.mean(v) if v else float("nan"), len(v), wrong[kind]) for kind, v in stats.items()
     }
+    shown = [ok for v in stats.values() for ok in v]
+    found["any"] = (np.mean(shown) if shown else float("nan"), len(shown), any_wrong)
+    return found
 
 
 def simulated_naming(lib: Library, label, name_count: int) -> tuple[People, dict]:

@@ -44,7 +44,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import labeled_album  # noqa: E402
-from bench_click_precision import label_maps, simulated_naming  # noqa: E402
+from bench_click_precision import clicks, label_maps, simulated_naming  # noqa: E402
 from bench_cluster_quality import score  # noqa: E402
 from labeled_album import DEV, LFW  # noqa: E402
 
@@ -127,21 +127,39 @@ def _answer(people: People, suggestion, label: dict[int, str]) -> str:
     return "declined"
 
 
+def wrong_clicks(lib: Library, subject_of_photo: dict[int, int], label: dict[int, str]) -> int:
+    """Clicks on labeled faces whose results (person page, maybes, search) show somebody else."""
+    return int(clicks(People(lib), subject_of_photo, label, None)["any"][2])
+
+
 def run_head(
-    lib: Library, label: dict[int, str], head: str, steps: int, force: bool, seed: int = 0
+    lib: Library,
+    label: dict[int, str],
+    head: str,
+    steps: int | None,
+    force: bool,
+    seed: int = 0,
+    subject_of_photo: dict[int, int] | None = None,
 ) -> dict:
-    """Step 3 (unless head is `none`) and step 4 on an already named library."""
+    """Step 3 (unless head is `none`) and step 4 on an already named library; with
+    `subject_of_photo`, the wrong clicks right after the model was kept (or not)."""
     start = time.monotonic()
-    row = {"head": head, "adopted": "-", "reason": ""}
+    row = {"head": head, "adopted": "-", "reason": "", "train_s": 0.0}
     if head != "none":
         retrainer = Retrainer(lib, head, steps=steps, seed=seed, device="cpu")
         report = retrainer.run()
+        row["train_s"] = report.seconds
+        row["steps"] = report.training.get("steps")
+        row["improved"] = report.improved
         row["adopted"] = "yes" if report.improved else ("forced" if force else "no")
         row["reason"] = report.reason
         if report.improved or force:
             retrainer.adopt(report, force=force)
         else:
             retrainer.discard(report)
+    row["kept_s"] = time.monotonic() - start
+    if subject_of_photo is not None:
+        row["wrong_clicks"] = wrong_clicks(lib, subject_of_photo, label)
     row["suggestions"] = answer_suggestions(lib, label)
     row["seconds"] = time.monotonic() - start
     row["after"] = album_score(lib, label)
@@ -154,9 +172,10 @@ def simulate(
     heads: list[str],
     names: int,
     fix: int,
-    steps: int,
+    steps: int | None,
     force: bool,
     folder: Path,
+    subject_of_photo: dict[int, int] | None = None,
 ) -> tuple[dict, dict, dict, list[dict]]:
     """(score after the scan, score after naming and fixes, naming counts, one row per head),
     each head on its own copy of the named library."""
@@ -164,11 +183,13 @@ def simulate(
     before = album_score(scanned, label)
     counts = name_and_fix(scanned, label, names, fix)
     named = album_score(scanned, label)
+    if subject_of_photo is not None:
+        named["wrong_clicks"] = wrong_clicks(scanned, subject_of_photo, label)
     scanned.close()
     rows = []
     for head in heads:
         lib = copy_library(folder / "scanned.db", folder / f"{head}.db")
-        rows.append(run_head(lib, label, head, steps, force))
+        rows.append(run_head(lib, label, head, steps, force, 0, subject_of_photo))
         lib.close()
     return before, named, counts, rows
 
@@ -183,14 +204,22 @@ def print_table(album: str, before: dict, named: dict, counts: dict, rows: list[
         f"{counts['fixed']} wrong faces fixed"
     )
     print(f"  after the scan        P/R/F {_fmt(before)}  strangers placed {before['strangers']}")
-    print(f"  after naming + fixes  P/R/F {_fmt(named)}  strangers placed {named['strangers']}")
-    print(f"  {'head':<11}{'adopted':<8}{'P     R     F':<19}{'strangers':<11}{'time':>7}  answers")
+    clicks_named = named.get("wrong_clicks", "-")
+    print(
+        f"  after naming + fixes  P/R/F {_fmt(named)}  strangers placed {named['strangers']}"
+        f"  wrong clicks {clicks_named}"
+    )
+    print(
+        f"  {'head':<11}{'adopted':<8}{'P     R     F':<19}{'strangers':<11}{'steps':>6}"
+        f"{'train':>7}{'+keep':>7}{'total':>7}{'wrong clicks':>14}  answers"
+    )
     for row in rows:
         after = row["after"]
         answers = ", ".join(f"{k} {v}" for k, v in sorted(row["suggestions"].items())) or "-"
         print(
             f"  {row['head']:<11}{row['adopted']:<8}{_fmt(after):<19}{after['strangers']:<11}"
-            f"{row['seconds']:>6.0f}s  {answers}"
+            f"{row.get('steps', '-')!s:>6}{row['train_s']:>6.0f}s{row['kept_s']:>6.0f}s"
+            f"{row['seconds']:>6.0f}s{row.get('wrong_clicks', '-')!s:>14}  {answers}"
         )
     for row in rows:
         if row["reason"]:
@@ -202,7 +231,12 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, nargs="+", default=[LFW, DEV])
     parser.add_argument("--name", type=int, default=200, help="groups the user names")
     parser.add_argument("--fix", type=int, default=2, help="wrong faces fixed per named group")
-    parser.add_argument("--steps", type=int, default=60, help="training steps per head")
+    parser.add_argument(
+        "--steps", type=int, help="training steps per head (default: the app's, sized to the data)"
+    )
+    parser.add_argument(
+        "--clicks", action="store_true", help="also count clicks that show a wrong photo"
+    )
     parser.add_argument("--heads", nargs="+", default=["none", *HEADS])
     parser.add_argument("--force", action="store_true", help="adopt whatever the rule says")
     args = parser.parse_args()
@@ -212,11 +246,11 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             source = copy_library(scanned_db(labels), Path(tmp) / "source.db")
-            _, label = label_maps(source, labels)
+            subject_of_photo, label = label_maps(source, labels)
             source.close()
             result = simulate(
                 source.path, label, args.heads, args.name, args.fix, args.steps, args.force,
-                Path(tmp),
+                Path(tmp), subject_of_photo if args.clicks else None,
             )  # fmt: skip
         print_table(f"{labels.parent.name}/{labels.name}", *result)
 

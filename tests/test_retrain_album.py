@@ -3,10 +3,10 @@ app, a simulated user names the largest groups, fixes wrong faces, retrains (Arc
 steps) and answers suggestions correctly. Album-wide precision never ends below where it
 started, and a model the adoption rule adopted never lowers album-wide F.
 
-Measured on this album (10 groups named, the rule adopting every head): at 12 steps ArcFace
-takes F 0.973 -> 0.966 (recall 0.948 -> 0.935, precision 1.000), inside the tolerance; at 30
-steps 0.973 -> 0.953 (CosFace, SphereFace 0.960), outside it. The rule still adopts models
-that cost album-wide recall (issue 12): this test holds the line at the size CI allows."""
+Measured before the open-set rule (10 groups named, the rule then adopting every head): at 12
+steps ArcFace took F 0.973 -> 0.966, at 30 steps 0.973 -> 0.953. The rule now keeps a fifth of
+the named people aside and refuses a model that mixes them up more (album.retrain.open_set);
+this test forces the model in and checks the verdict against what it did to the album."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 pytestmark = [pytest.mark.slow, pytest.mark.dlib]
 
-STEPS = 12
+STEPS = 100  # the app's own plan for this album (8 epochs of its training faces)
 NAMES, FIX = 10, 2
 TOLERANCE = 0.01
 
@@ -47,16 +47,19 @@ def grouped(tmp_path_factory) -> tuple[Path, dict[int, str]]:
     return path, dict(zip(ids, names, strict=True))
 
 
-def test_retraining_never_makes_the_album_worse(grouped, tmp_path):
+def test_the_rule_adopts_only_what_keeps_the_album_as_good(grouped, tmp_path):
+    """The candidate is adopted whatever the rule says (`force`), and the album scored: a
+    model that costs album-wide precision or F must be one the rule refused, and one it
+    adopts must keep them."""
     from bench_retrain_album import simulate
 
     path, label = grouped
     before, named, counts, (row,) = simulate(
-        path, label, ["arcface"], NAMES, FIX, STEPS, False, tmp_path
+        path, label, ["arcface"], NAMES, FIX, STEPS, True, tmp_path
     )
     assert counts["named"] >= 5
     after = row["after"]
-    assert after["P"] >= before["P"] - TOLERANCE, (before, row)
-    if row["adopted"] == "yes":
-        assert after["F"] >= named["F"] - TOLERANCE, (named, row)
-        assert after["F"] >= before["F"] - TOLERANCE, (before, row)
+    worse = after["P"] < named["P"] - TOLERANCE or after["F"] < named["F"] - TOLERANCE
+    assert not (worse and row["improved"]), (named, row)
+    if row["improved"]:
+        assert after["P"] >= before["P"] - TOLERANCE, (before, row)
