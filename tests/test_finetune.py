@@ -56,6 +56,37 @@ def test_finetune_learns_the_labeled_people(tmp_path):
     assert _separation(model.eval(), *held) > max(before + 0.2, 0.3)
 
 
+def _drift(model: nn.Module, before: torch.Tensor, chips: np.ndarray) -> float:
+    """Mean cosine distance of `chips`' embeddings from `before`."""
+    with torch.no_grad():
+        x = Preprocess(SPEC)(torch.from_numpy(chips).permute(0, 3, 1, 2))
+        now = nn.functional.normalize(model.eval()(x), dim=1)
+    return float((1 - (now * before).sum(dim=1)).mean())
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_the_keep_term_holds_unlabeled_faces_where_they_were(tmp_path):
+    """With the keep term, faces of people nobody named (here five others) move far less than
+    without it, and the named people are still learned."""
+    data = SyntheticFaces(5, 12, size=8, noise=60.0, seed=9, noise_seed=2)
+    others = np.stack([data[i][0].permute(1, 2, 0).numpy() for i in range(len(data))])
+    (chips, names), held = _album(0), _album(1)
+    drift, learned = {}, {}
+    for weight in (0.0, 50.0):
+        model = _tiny()
+        with torch.no_grad():
+            x = Preprocess(SPEC)(torch.from_numpy(others).permute(0, 3, 1, 2))
+            start = nn.functional.normalize(model(x), dim=1)
+        plan = TrainPlan(
+            steps=120, head_steps=20, batch_size=20, m_per_class=4, device="cpu",
+            keep_weight=weight, keep_batch=20,
+        )  # fmt: skip
+        finetune(model, SPEC, chips, names, plan, tmp_path / str(weight), unlabeled=others)
+        drift[weight], learned[weight] = _drift(model, start, others), _separation(model, *held)
+    assert drift[50.0] < drift[0.0] / 3, drift
+    assert learned[50.0] > 0.2, learned
+
+
 def test_finetune_needs_two_people(tmp_path):
     chips = np.zeros((3, 8, 8, 3), np.uint8)
     with pytest.raises(ValueError, match="two"):

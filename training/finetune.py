@@ -52,6 +52,8 @@ class TrainPlan:
     seed: int = 0
     device: str = "auto"
     budget_minutes: float | None = None
+    keep_weight: float = 0.0  # weight of the keep term (`Keeping`); 0: margin loss alone
+    keep_batch: int = 32  # unlabeled faces per step for the keep term
 
 
 class Centered(nn.Module):
@@ -66,6 +68,56 @@ class Centered(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.backbone(x)
         return out - self.center if self.center.numel() else out
+
+
+class Keeping(nn.Module):
+    """A margin head plus a keep term ("learning without forgetting"): each training step also
+    embeds `keep_batch` of the album's *unlabeled* faces with `model` (the backbone's raw
+    output: the space the app searches, whatever center the margin head trains around) and
+    pays `weight` x the mean cosine distance between their embeddings now and before training. The named people are pulled
+    apart by the margin loss while everybody else stays where the shipped model put them, so
+    the faces nobody named keep the geometry the model was calibrated on. The anchors' order
+    follows a step counter kept in the checkpoint, so a resumed run draws the same faces."""
+
+    def __init__(
+        self,
+        head: nn.Module,
+        model: nn.Module,
+        chips: np.ndarray,
+        spec: ModelSpec,
+        weight: float,
+        batch: int,
+        seed: int,
+        device: str,
+    ) -> None:
+        super().__init__()
+        self.head, self.weight, self.batch, self.seed = head, weight, batch, seed
+        self._model = (model,)  # not a submodule: its weights are the backbone's
+        self.preprocess = Preprocess(spec)
+        self.chips = torch.from_numpy(np.ascontiguousarray(chips)).permute(0, 3, 1, 2)
+        self.register_buffer("calls", torch.zeros((), dtype=torch.int64))
+        self.teacher = self._embed(model.to(device).eval(), self.chips, device).detach()
+
+    def _embed(self, model: nn.Module, chips: torch.Tensor, device: str) -> torch.Tensor:
+        with torch.no_grad():
+            out = [
+                F.normalize(model(self.preprocess(chips[i : i + 64].to(device))).float(), dim=1)
+                for i in range(0, len(chips), 64)
+            ]
+        return torch.cat(out)
+
+    def loss(self, embeddings: torch.Tensor, labels: torch.Tensor):
+        loss, logits = self.head.loss(embeddings, labels)
+        model = self._model[0]
+        if self.weight > 0 and model.training and torch.is_grad_enabled():
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + int(self.calls))
+            rows = torch.randint(len(self.chips), (self.batch,), generator=generator)
+            pixels = self.chips[rows].to(embeddings.device)
+            student = F.normalize(model(self.preprocess(pixels)).float(), dim=1)
+            teacher = self.teacher[rows].to(embeddings.device)
+            loss = loss + self.weight * (1.0 - (student * teacher).sum(dim=1)).mean()
+            self.calls += 1
+        return loss, logits
 
 
 class _Relay(Callback):
@@ -113,9 +165,12 @@ def finetune(
     *,
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
+    unlabeled: np.ndarray | None = None,
 ) -> FitResult:
     """Train `backbone` in place; resumes from `checkpoint_dir` when a checkpoint of this same
-    plan is there (the caller clears the folder when the data changed). Needs two people."""
+    plan is there (the caller clears the folder when the data changed). Needs two people.
+    With `unlabeled` chips (faces nobody named) and `plan.keep_weight`, the keep term holds
+    their embeddings where they were (`Keeping`)."""
     device = str(resolve_device(plan.device))
     dataset = ChipDataset(chips, labels)
     if dataset.num_classes < 2:
@@ -125,6 +180,10 @@ def finetune(
     head = create_head(plan.head, spec.embedding_dim, dataset.num_classes)
     with torch.no_grad():
         head.weight.copy_(class_prototypes(model, chips, labels, spec, device))
+    if unlabeled is not None and len(unlabeled) and plan.keep_weight > 0:
+        head = Keeping(
+            head, backbone, unlabeled, spec, plan.keep_weight, plan.keep_batch, plan.seed, device
+        )
     config = _config(plan, spec, device, checkpoint_dir)
     last = ckpt.checkpoint_path(checkpoint_dir, "last")
     resume = str(last) if last.is_file() and _same_plan(last, config) else None
