@@ -63,6 +63,13 @@ def explanation(report: RetrainReport) -> list[str]:
             f"{open_set.unseen_people} named people were kept aside, never shown to it, to check "
             "it does not confuse people it was not taught (as most faces in an album are)."
         )
+    calibration = report.calibration
+    if calibration.get("pairs"):
+        lines.append(
+            "Its thresholds were carried over from the current model's on "
+            f"{calibration['pairs']:,} pairs of {calibration['faces']:,} of your faces it "
+            "was not trained on, so a match means as much as it did before."
+        )
     return lines
 
 
