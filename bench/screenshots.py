@@ -6,7 +6,7 @@
 Scans FOLDER (default: shared/data/faces-dev/images) through the GUI into a fresh library (or
 reuses --library), names the people the way a user would (from labels.csv when the folder has
 one beside it), then writes welcome, scanning, people, person, viewer (with a face search),
-unsorted, suggestions, retrain and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
+unsorted, suggestions, retrain (with --retrain, a real run's verdict and Details) and settings PNGs to OUT_DIR (default /tmp/face-album-shots).
 --screen grabs the whole screen instead of the widget: run it on a real X server
 (`DISPLAY=:99 QT_QPA_PLATFORM=xcb`, e.g. Xvfb) to see what a user sees, window frame included.
 """
@@ -53,6 +53,7 @@ def settle(app: QApplication, win: MainWindow, extra_ms: int = 600) -> None:
 
 
 SCREEN = False  # --screen: grab the whole screen, not the widget
+RETRAIN = False  # --retrain: run a real retrain on the Retrain page and grab its result
 
 
 def grab(widget: QWidget, out: Path, name: str) -> None:
@@ -121,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         help="window size, WxH ('app': the size the app picks)",
     )
     parser.add_argument("--screen", action="store_true", help="grab the screen, not the widget")
+    parser.add_argument("--retrain", action="store_true", help="also run and grab a retrain")
     args = parser.parse_args(argv)
-    global SCREEN
-    SCREEN = args.screen
+    global SCREEN, RETRAIN
+    SCREEN, RETRAIN = args.screen, args.retrain
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication([])
@@ -184,6 +186,8 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
     view.open_retrain()
     settle(app, win, 800)
     grab(win, out, "09-retrain")
+    if RETRAIN:
+        shoot_retrain(app, win, out)
     dialog = SettingsDialog(win.lib, win.ops, win.settings, win)
     dialog.show()
     settle(app, win, 300)
@@ -194,6 +198,21 @@ def shoot_views(app: QApplication, win: MainWindow, out: Path) -> None:
     win.show_shortcuts()
     settle(app, win, 300)
     grab(win, out, "14-shortcuts")
+
+
+def shoot_retrain(app: QApplication, win: MainWindow, out: Path) -> None:
+    """A real retrain from the Retrain page: its verdict in words, then the Details."""
+    page = win.library_view.retrain_page
+    wait(app, lambda: page.start_button.isEnabled(), 60)
+    if not page.start_button.isEnabled():
+        return
+    page.start_button.click()
+    wait(app, lambda: page.discard_button.isVisible() or page.start_button.isEnabled())
+    settle(app, win, 500)
+    grab(win, out, "09b-retrain-verdict")
+    page.details_button.click()
+    settle(app, win, 300)
+    grab(win, out, "09c-retrain-details")
 
 
 def shoot_drag(app: QApplication, win: MainWindow, out: Path) -> None:
