@@ -43,11 +43,19 @@ STAGES = {
 def describe_plan(ready: Readiness, device: str, minutes: float) -> str:
     counts = ready.counts
     where = "the GPU" if device.startswith("cuda") else "the CPU"
+    unseen = counts.get("unseen_people", 0)
+    aside = (
+        f", and {unseen} of your named people it never sees, to check it does not confuse "
+        "people it was not taught"
+        if unseen
+        else ""
+    )
     return (
         f"Face Album will fine-tune its face model on the faces you confirmed "
-        f"({counts.get('train_faces', 0):,} faces of {counts.get('trained_people', 0)} people), keeping "
-        f"{counts.get('test_faces', 0):,} aside to measure it, for at most {minutes:.0f} minutes on {where}. "
-        "Your current model stays in use unless you choose to keep the new one."
+        f"({counts.get('train_faces', 0):,} faces of {counts.get('trained_people', 0)} people), "
+        f"keeping {counts.get('test_faces', 0):,} aside to measure it{aside}, for at most "
+        f"{minutes:.0f} minutes on {where}. Your current model stays in use unless the new one "
+        "is better and you choose to keep it."
     )
 
 

@@ -77,6 +77,7 @@ class Split:
             "train_faces": int(len(self.train)),
             "test_faces": int(len(self.test)),
             "open_set_faces": int(len(self.open_set)),
+            "unseen_people": int(len(np.unique(faces.person_ids[self.open_set]))),
         }
 
 
