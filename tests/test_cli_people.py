@@ -89,6 +89,8 @@ def test_suggest_lists_and_accepts(cli, library):
     assert cli("move", *map(str, part), "--new")[0] == 0
     status, found = cli("suggest", "--json")
     assert status == 0 and found[0]["person_id"] == a and set(found[0]["face_ids"]) == set(part)
+    status, text = cli("suggest")
+    assert status == 0 and text.startswith("5 more photos may be Ann\n")
     assert cli("suggest", "--accept", "1")[0] == 0
     assert all(person_of(library, f) == (a, "confirmed") for f in part)
 

@@ -1,6 +1,7 @@
 """`face-album suggest`: "these faces are probably NAME" — the fastest way to label a library.
 
-Lists suggestions numbered from 1; `--accept N` / `--decline N` answers one of that same list.
+Says how many more photos may be each named person ("12 more photos may be Anna"), then lists
+suggestions numbered from 1; `--accept N` / `--decline N` answers one of that same list.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from album.library.db import LibraryError
 
 NAME = "suggest"
 HELP = "suggest named people for unnamed clusters and unsorted faces; accept or decline one"
+OFFERS_SHOWN = 5  # "12 more photos may be Anna" lines above the table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +40,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json([{"n": n, **as_dict(s)} for n, s in enumerate(found, 1)])
         return 0
+    offers = people.offers()
+    for offer in offers[:OFFERS_SHOWN]:
+        print(offer.describe())
+    if len(offers) > OFFERS_SHOWN:
+        print(f"… and more for {len(offers) - OFFERS_SHOWN} other named people")
     rows = [
         (
             n,
