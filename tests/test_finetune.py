@@ -87,6 +87,29 @@ def test_the_keep_term_holds_unlabeled_faces_where_they_were(tmp_path):
     assert learned[50.0] > 0.2, learned
 
 
+@pytest.mark.usefixtures("one_torch_thread")
+def test_a_resumed_run_with_the_keep_term_matches_a_straight_one(tmp_path):
+    """The keep term draws its faces from a counter kept in the checkpoint: stop at step 30,
+    resume, and the weights are those of one uninterrupted run."""
+    (chips, names), others = _album(0), _album(1)[0]
+    plan = TrainPlan(
+        steps=60, head_steps=10, batch_size=20, m_per_class=4, device="cpu", keep_weight=5.0,
+        keep_batch=8,
+    )  # fmt: skip
+    straight = _tiny()
+    finetune(straight, SPEC, chips, names, plan, tmp_path / "straight", unlabeled=others)
+    cancel = threading.Event()
+    stop = lambda p: p.step == 30 and cancel.set()  # noqa: E731
+    resumed = _tiny()
+    first = finetune(resumed, SPEC, chips, names, plan, tmp_path / "resumed", progress=stop,
+                     cancel=cancel, unlabeled=others)  # fmt: skip
+    assert first.step == 30
+    resumed = _tiny()
+    finetune(resumed, SPEC, chips, names, plan, tmp_path / "resumed", unlabeled=others)
+    for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_finetune_needs_two_people(tmp_path):
     chips = np.zeros((3, 8, 8, 3), np.uint8)
     with pytest.raises(ValueError, match="two"):
