@@ -177,12 +177,6 @@ class Retrainer:
         backbone, spec = adoption.load_trainable(self.lib, self._root(active_id))
         plan = self._plan(len(split.train))
         workdir = self._workdir(faces, active_id)
-        anchors = None
-        if plan.keep_weight > 0:
-            judged_on = set(faces.face_ids.tolist()) | set(sample.face_ids.tolist())
-            anchors = library_sample(
-                self.lib, spec.alignment, judged_on, KEEP_FACES, self.seed + 1
-            ).chips
         result = finetune(
             backbone,
             training_space(spec),
@@ -192,7 +186,7 @@ class Retrainer:
             workdir / "checkpoints",
             progress=lambda p: say("train", p.step, p.total_steps),
             cancel=cancel,
-            unlabeled=anchors,
+            unlabeled=self._anchors(faces, sample, spec.alignment) if plan.keep_weight else None,
         )
         report = RetrainReport(self.head, split.counts(faces), before, None, False, "")
         report.parent_model_id = active_id
@@ -202,22 +196,34 @@ class Retrainer:
         else:
             say("after", 0, 1)
             candidate = TorchEmbedder(spec, copy.deepcopy(backbone), self.device)
-            carried = candidate_sample = None
-            if parent_sample is not None and len(sample) >= 2:
-                candidate_sample = candidate.embed(sample.chips)
-                carried = carried_thresholds(
-                    parent.spec.thresholds, parent_sample, candidate_sample
-                )
-            if carried is None:
-                candidate_sample = None
-            else:
-                n = len(sample)
-                report.calibration = {"faces": n, "pairs": n * (n - 1) // 2}
-            scored = self._score(candidate, faces, split, sample, candidate_sample, carried)
+            scored, carried = self._score_candidate(
+                report, candidate, parent, parent_sample, faces, split, sample
+            )
             self._judge_candidate(report, backbone, candidate.spec, scored, carried, workdir)
             say("after", 1, 1)
         report.seconds = time.monotonic() - started
         return report
+
+    def _anchors(self, faces: LabeledFaces, sample: Sample, alignment: str) -> np.ndarray:
+        """Unlabeled faces for the keep term: none the candidate is judged on (labeled or in
+        the calibration sample), so holding them in place cannot flatter its scores."""
+        judged_on = set(faces.face_ids.tolist()) | set(sample.face_ids.tolist())
+        return library_sample(self.lib, alignment, judged_on, KEEP_FACES, self.seed + 1).chips
+
+    def _score_candidate(self, report, candidate, parent, parent_sample, faces, split, sample):
+        """The candidate's scores, with the thresholds carried over from the parent's curve on
+        the sample (None when the parent has no curve, or there is no sample)."""
+        carried = candidate_sample = None
+        if parent_sample is not None and len(sample) >= 2:
+            candidate_sample = candidate.embed(sample.chips)
+            carried = carried_thresholds(parent.spec.thresholds, parent_sample, candidate_sample)
+        if carried is None:
+            candidate_sample = None
+        else:
+            n = len(sample)
+            report.calibration = {"faces": n, "pairs": n * (n - 1) // 2}
+        scored = self._score(candidate, faces, split, sample, candidate_sample, carried)
+        return scored, carried
 
     def _score(
         self,
