@@ -12,7 +12,10 @@ import time
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -101,6 +104,10 @@ class RetrainPage(QWidget):
         self.details_button.setFlat(True)
         self.scores = QTableWidget(0, 2)
         self.scores.setHorizontalHeaderLabels(["Current model", "New model"])
+        self.scores.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.scores.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.scores.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.scores.setMaximumWidth(900)
         self.keep_button = QPushButton("Keep the new model")
         self.discard_button = QPushButton("Discard it")
         self.review_button = QPushButton("Review them")

@@ -27,18 +27,17 @@ def _gain_words(report: RetrainReport) -> str:
     old, new = report.before.open_set, report.after.open_set
     if old is None or new is None:
         return report.reason.removeprefix("better: ")
-    found = _more(old.named_found, new.named_found, "of your named people's photos")
-    wrong = _wrong_words(old, new)
-    return f"{found}, and {wrong}"
+    if new.named_found > old.named_found:
+        found = _more(old.named_found, new.named_found, "of your named people's photos")
+    else:  # as many found: the gain is in how surely (the rule's own words)
+        found = report.reason.removeprefix("better: ")
+    return f"{found}, and {_wrong_words(old, new)}"
 
 
 def _more(old: int, new: int, what: str) -> str:
-    if new == old:
-        return f"it finds as many {what}"
     if old == 0:
         return f"it finds {new} more {what}"
-    change = (new - old) / old
-    return f"it finds {abs(change):.0%} {'more' if change > 0 else 'fewer'} {what}"
+    return f"it finds {(new - old) / old:.0%} more {what}"
 
 
 def _wrong_words(old: OpenSet, new: OpenSet) -> str:
@@ -84,6 +83,8 @@ def _open(field: str, total: str | None = None) -> Callable[[Scores], str]:
         value = getattr(values, field)
         if isinstance(value, float):
             return f"{value:.3f}"
+        if total and not getattr(values, total):
+            return "—"  # nothing to count (e.g. no photo with two faces in the sample)
         return f"{value:,}" + (f" of {getattr(values, total):,}" if total else "")
 
     return show
