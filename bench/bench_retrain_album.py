@@ -103,7 +103,24 @@ def name_and_fix(lib: Library, label: dict[int, str], names: int, fix: int) -> d
             people.reject(wrong, pid)
             fixed += len(wrong)
     confirmed = sum(len(people.person_faces(pid)) for pid in named)
-    return {"named": len(named), "fixed": fixed, "confirmed": confirmed}
+    return {
+        "named": len(named),
+        "fixed": fixed,
+        "confirmed": confirmed,
+        "bound": named_recall_bound(lib, label, named),
+    }
+
+
+def named_recall_bound(lib: Library, label: dict[int, str], named: dict[int, str]) -> dict:
+    """The album's score if every face of the named people were in their group and nothing
+    else changed: the most that naming and retraining on them can add."""
+    person_of = {truth: pid for pid, truth in named.items()}
+    infos = People(lib).faces(label)
+    groups = [
+        person_of.get(truth, infos[f].person_id if f in infos else None)
+        for f, truth in label.items()
+    ]
+    return score(groups, list(label.values()))
 
 
 def answer_suggestions(lib: Library, label: dict[int, str]) -> dict:
@@ -216,6 +233,8 @@ def print_table(album: str, before: dict, named: dict, counts: dict, rows: list[
         f"  after naming + fixes  P/R/F {_fmt(named)}  strangers placed {named['strangers']}"
         f"  wrong clicks {clicks_named}"
     )
+    bound = counts["bound"]
+    print(f"  all named found (bound) P/R/F {_fmt(bound)}  strangers placed {bound['strangers']}")
     print(
         f"  {'head':<11}{'adopted':<8}{'P     R     F':<19}{'strangers':<11}{'steps':>6}"
         f"{'train':>7}{'+keep':>7}{'total':>7}{'wrong clicks':>14}  answers"
