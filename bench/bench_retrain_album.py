@@ -32,8 +32,8 @@ faces-lfw, --name 420 (2,155 faces confirmed): named 0.981 0.915 0.947 (129); ev
 faces-dev, --name 7 --clicks: named 1.000 0.987 0.993, 0 wrong clicks; every head adopted:
   1.000 1.000 1.000, 0 wrong clicks (before the open-set rule and the keep term, forced
   centred models: 0.927 0.987 0.956, 20 wrong clicks).
-Naming alone bounds what retraining can add on faces-lfw: with every face of the 200 named
-people in their group, F would be 0.9525.
+With every face of the 200 named people in their group ("named all in place") faces-lfw would
+score F 0.9525: the rest of its recall loss is in people nobody named.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def name_and_fix(lib: Library, label: dict[int, str], names: int, fix: int) -> d
 
 def named_recall_bound(lib: Library, label: dict[int, str], named: dict[int, str]) -> dict:
     """The album's score if every face of the named people were in their group and nothing
-    else changed: the most that naming and retraining on them can add."""
+    else changed: what finding the named people's photos (offers) can add at most; more must
+    come from grouping the people nobody named better."""
     person_of = {truth: pid for pid, truth in named.items()}
     infos = People(lib).faces(label)
     groups = [
@@ -234,7 +235,7 @@ def print_table(album: str, before: dict, named: dict, counts: dict, rows: list[
         f"  wrong clicks {clicks_named}"
     )
     bound = counts["bound"]
-    print(f"  all named found (bound) P/R/F {_fmt(bound)}  strangers placed {bound['strangers']}")
+    print(f"  named all in place    P/R/F {_fmt(bound)}  strangers placed {bound['strangers']}")
     print(
         f"  {'head':<11}{'adopted':<8}{'P     R     F':<19}{'strangers':<11}{'steps':>6}"
         f"{'train':>7}{'+keep':>7}{'total':>7}{'wrong clicks':>14}  answers"
