@@ -160,11 +160,12 @@ def test_more_named_people_found_is_a_gain_on_its_own():
         True,
         "better: it finds 1 more of the 50 named people's photos it was tested on",
     )
-    after.open_set = _open(named_found=28)  # two fewer: more than one face is a loss
+    after.open_set = _open(named_found=20)  # 30 - 2*sqrt(30) = 19.0: within chance
     ok, reason = judge(base, after)
-    assert (
-        not ok and "it finds fewer of the named people's photos it was tested on (30 → 28" in reason
-    )
+    assert not ok and "finds fewer" not in reason  # refused for no gain, not for the loss
+    after.open_set = _open(named_found=18)
+    ok, reason = judge(base, after)
+    assert "it finds fewer of the named people's photos it was tested on (30 → 18" in reason
 
 
 def test_a_fifth_of_the_trainable_people_are_kept_aside_whole():

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from album.retrain.dataset import Reference, Split
-from album.retrain.open_set import OpenSet, open_set_problems
+from album.retrain.open_set import OpenSet, noise, open_set_problems
 from training.evaluate import calibrated_thresholds
 from training.identification import assign_to_prototypes, person_prototypes
 from training.spec import Thresholds
@@ -178,7 +178,7 @@ def judge(before: Scores, after: Scores, tolerance: float = TOLERANCE) -> tuple[
     old, new = before.open_set, after.open_set
     if old is not None and new is not None:
         problems += open_set_problems(old, new)
-        if old.named_found - new.named_found > 1:
+        if old.named_found - new.named_found > noise(old.named_found):
             problems.append(
                 "it finds fewer of the named people's photos it was tested on "
                 f"({old.named_found} → {new.named_found} of {new.named_probes})"

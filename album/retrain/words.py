@@ -58,9 +58,14 @@ def explanation(report: RetrainReport) -> list[str]:
     ]
     open_set = report.after.open_set if report.after is not None else None
     if open_set is not None and open_set.unseen_people:
+        people = (
+            "1 named person was"
+            if open_set.unseen_people == 1
+            else f"{open_set.unseen_people} named people were"
+        )
         lines.append(
-            f"{open_set.unseen_people} named people were kept aside, never shown to it, to check "
-            "it does not confuse people it was not taught (as most faces in an album are)."
+            f"{people} kept aside, never shown to it, to check it does not confuse people it "
+            "was not taught (as most faces in an album are)."
         )
     calibration = report.calibration
     if calibration.get("pairs"):
