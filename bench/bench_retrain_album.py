@@ -128,13 +128,16 @@ def answer_suggestions(lib: Library, label: dict[int, str]) -> dict:
     """Step 4: every suggestion answered as a user who knows the labels."""
     people = People(lib)
     counts = Counter()
+    photos_of = Counter(label.values())
     for _ in range(MAX_ROUNDS):
         found = people.suggestions(limit=None)
         if not found:
             break
         for suggestion in found:
+            strangers = sum(photos_of[label[f]] == 1 for f in suggestion.face_ids if f in label)
+            counts["strangers offered"] += strangers
             counts[_answer(people, suggestion, label)] += 1
-    return dict(counts)
+    return {k: v for k, v in counts.items() if v}
 
 
 def _answer(people: People, suggestion, label: dict[int, str]) -> str:
